@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import meow from 'meow';
+import {runCli} from './source/commands/index.js';
+
+const cli = meow(
+	`
+	Usage
+	  $ gmpo <command> [options]
+
+	Commands
+	  judges check <dir>            check a judge folder (gradients, loss, finite-difference spot check)
+	  judges build-demo <out-dir>   write a small random-weight judge folder (for trying the tool)
+
+	Options
+	  --json      machine-readable output
+	  --help      this text
+	  --version   the version
+`,
+	{
+		importMeta: import.meta,
+		flags: {
+			json: {type: 'boolean', default: false},
+		},
+	},
+);
+
+const code = await runCli(cli.input, cli.flags);
+process.exitCode = code;

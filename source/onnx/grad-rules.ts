@@ -1,0 +1,5 @@
+/**
+ * Loads every gradient rule and contrib-op decomposition into the registries (import for side effects).
+ */
+import './rules/elementwise.js';
+import './rules/reduce.js';

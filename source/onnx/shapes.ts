@@ -1,0 +1,69 @@
+/**
+ * Shapes and dtypes of the tensors on a differentiated path, by probe runs: the model is run with those tensors
+ * exposed as outputs at two small input sizes that differ in every dynamic dimension. A dimension equal in both runs
+ * is taken as static; one that differs is dynamic (null). Probe sizes are at least 2 so that a dynamic dimension is
+ * never mistaken for a broadcast dimension of size 1.
+ */
+import type {ShapeMap, ShapeInfo} from './autodiff.js';
+import {cloneModel, type Model} from './ir.js';
+import {createSession, release, run, toIr, type Feeds} from './ort.js';
+import {encodeModel} from './proto.js';
+
+/**
+ * Probe the shapes of `names`. `probes` are feeds at different sizes (two or more). Initializers are read directly
+ * and never probed.
+ */
+export async function probeShapes(model: Model, names: Iterable<string>, probes: Feeds[]): Promise<ShapeMap> {
+	const shapes: ShapeMap = new Map();
+	const wanted: string[] = [];
+	const inputNames = new Set(model.graph.inputs.map(v => v.name));
+	for (const name of new Set(names)) {
+		const init = model.graph.initializers.get(name);
+		if (init) {
+			shapes.set(name, {dtype: init.dtype, dims: [...init.dims]});
+		} else if (name !== '') {
+			wanted.push(name);
+		}
+	}
+	if (wanted.length === 0) {
+		return shapes;
+	}
+	const probeModel = cloneModel(model);
+	const outputNames = new Set(probeModel.graph.outputs.map(v => v.name));
+	const fetch = wanted.filter(n => !inputNames.has(n));
+	for (const name of fetch) {
+		if (!outputNames.has(name)) {
+			probeModel.graph.outputs.push({name, dtype: 'float32', untyped: true});
+		}
+	}
+	// No graph optimisation: every probed tensor stays, and float64 graphs run (fusions may have float-only kernels).
+	const session = await createSession(encodeModel(probeModel), {optimization: 'disabled'});
+	try {
+		const runs: Map<string, ShapeInfo>[] = [];
+		for (const feeds of probes) {
+			const result = fetch.length > 0 ? await run(session, feeds, fetch) : {};
+			const m = new Map<string, ShapeInfo>();
+			for (const name of wanted) {
+				const t = inputNames.has(name) ? feeds[name] : result[name];
+				if (!t) {
+					throw new Error(`probe run returned no tensor "${name}"`);
+				}
+				const ir = toIr(t);
+				m.set(name, {dtype: ir.dtype, dims: [...ir.dims]});
+			}
+			runs.push(m);
+		}
+		for (const name of wanted) {
+			const first = runs[0]!.get(name)!;
+			const dims = first.dims.map((d, i) => (runs.every(r => r.get(name)!.dims[i] === d) ? d : null));
+			const sameRank = runs.every(r => r.get(name)!.dims.length === first.dims.length);
+			if (!sameRank) {
+				throw new Error(`tensor "${name}" changes rank with the input size; the graph cannot be differentiated statically`);
+			}
+			shapes.set(name, {dtype: first.dtype, dims});
+		}
+	} finally {
+		await release(session);
+	}
+	return shapes;
+}
