@@ -1,0 +1,27 @@
+/**
+ * Errors a user can cause (a bad file, flag, model folder, endpoint). They carry what is at fault and are shown as
+ * one clear line with a non-zero exit; anything else is a bug and keeps its stack trace.
+ */
+export class UserError extends Error {
+	/** The file at fault, when there is one. */
+	readonly file?: string;
+	/** The field (or flag) at fault, when there is one. */
+	readonly field?: string;
+
+	constructor(message: string, where: {file?: string; field?: string} = {}) {
+		super(message);
+		this.name = 'UserError';
+		this.file = where.file;
+		this.field = where.field;
+	}
+
+	/** The one line shown to the user: "<file>: <field>: <message>". */
+	get line(): string {
+		return [this.file, this.field, this.message].filter(Boolean).join(': ');
+	}
+}
+
+/** True for errors that should be shown without a stack trace. */
+export function isUserError(error: unknown): error is UserError {
+	return error instanceof UserError;
+}
