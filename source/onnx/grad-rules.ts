@@ -3,3 +3,5 @@
  */
 import './rules/elementwise.js';
 import './rules/reduce.js';
+import './rules/shape.js';
+import './rules/indexing.js';
