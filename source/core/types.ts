@@ -11,6 +11,29 @@ export type Segment = {
 	text: string;
 	/** Never proposed for editing when true. */
 	frozen?: boolean;
+	/** Which edit produced this text; absent means the same as {kind: 'initial'}. */
+	origin?: SegmentOrigin;
+};
+
+/** Lineage of a segment: from the initial prompt, or produced by an edit of an accepted candidate. */
+export type SegmentOrigin = InitialOrigin | EditOrigin;
+
+/** The segment is part of the prompt the session started with. */
+export type InitialOrigin = {
+	/** Discriminant. */
+	kind: 'initial';
+};
+
+/** The segment was produced by an edit. */
+export type EditOrigin = {
+	/** Discriminant. */
+	kind: 'edit';
+	/** Round in which the edit was made. */
+	round: number;
+	/** Candidate that carried the edit. */
+	candidateId: string;
+	/** The operation that produced the text (a delete produces no segment). */
+	op: 'replace' | 'insert_after';
 };
 
 /** A prompt as segments. */
@@ -76,6 +99,12 @@ export type SegmentImportance = {
 	agreement: {a: string; b: string; tau: number}[];
 	/** How the importances were computed. */
 	method: 'gradient' | 'loo';
+	/** Per-judge importances after normalisation (what was aggregated), aligned with segmentIds. */
+	normalised?: Record<string, number[]>;
+	/** The normalisation applied before aggregation. */
+	normalisation?: Normalisation;
+	/** How the judges were aggregated. */
+	aggregation?: Aggregation;
 };
 
 /** How losses or importances are combined across judges. */
