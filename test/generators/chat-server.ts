@@ -1,0 +1,79 @@
+/**
+ * A loopback HTTP server speaking just enough of the chat-completions protocol to test the OpenAI client: each
+ * request takes the next scripted reply (a content string, an HTTP error, or a hang) and is recorded.
+ */
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+
+/** What the server does with one request. */
+export type Reply = {content: string} | {status: number; body?: string} | {hang: true};
+
+/** A request as received. */
+export type Received = {
+	/** URL path. */
+	path: string;
+	/** Request headers. */
+	headers: http.IncomingHttpHeaders;
+	/** Parsed JSON body. */
+	body: {model: string; messages: {role: string; content: string}[]; response_format?: {type: string; json_schema?: {name: string; schema: unknown; strict?: boolean}}};
+};
+
+export type ChatServer = {
+	/** Base URL including /v1. */
+	url: string;
+	/** Requests received so far. */
+	received: Received[];
+	/** Called when a request arrives (after it is recorded). */
+	onRequest?: () => void;
+	close(): Promise<void>;
+};
+
+export async function startChatServer(replies: Reply[]): Promise<ChatServer> {
+	const queue = [...replies];
+	const server = http.createServer((req, res) => {
+		let data = '';
+		req.on('data', chunk => (data += chunk));
+		req.on('end', () => {
+			state.received.push({path: req.url ?? '', headers: req.headers, body: JSON.parse(data)});
+			state.onRequest?.();
+			const reply = queue.shift() ?? {status: 500, body: '{"error":{"message":"no scripted reply"}}'};
+			if ('hang' in reply) return;
+			if ('status' in reply) {
+				res.writeHead(reply.status, {'content-type': 'application/json', 'retry-after': '0'});
+				res.end(reply.body ?? JSON.stringify({error: {message: `scripted ${reply.status}`, type: 'test'}}));
+				return;
+			}
+			res.writeHead(200, {'content-type': 'application/json'});
+			res.end(
+				JSON.stringify({
+					id: 'chatcmpl-test',
+					object: 'chat.completion',
+					created: 0,
+					model: 'test-model',
+					choices: [{index: 0, message: {role: 'assistant', content: reply.content}, finish_reason: 'stop'}],
+					usage: {prompt_tokens: 100, completion_tokens: 20, total_tokens: 120},
+				}),
+			);
+		});
+	});
+	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	const {port} = server.address() as AddressInfo;
+	const state: ChatServer = {
+		url: `http://127.0.0.1:${port}/v1`,
+		received: [],
+		close: async () => {
+			server.closeAllConnections();
+			await new Promise<void>(resolve => server.close(() => resolve()));
+		},
+	};
+	return state;
+}
+
+/** A port nothing listens on: bound, then released. */
+export async function freePort(): Promise<number> {
+	const server = http.createServer();
+	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	const {port} = server.address() as AddressInfo;
+	await new Promise<void>(resolve => server.close(() => resolve()));
+	return port;
+}
