@@ -51,3 +51,61 @@ registerGrad('ReduceMean', {
 		return [expandBack(ctx, b.op('Div', [ctx.dy[0]!, count]))];
 	},
 });
+
+/**
+ * ReduceMax/ReduceMin: the gradient goes to the positions that attain the extremum, split evenly among them on
+ * ties (so the slice's gradients still add up to the output gradient).
+ */
+function extremeReduce(op: 'ReduceMax' | 'ReduceMin'): void {
+	registerGrad(op, {
+		nonDiff: [1],
+		rule: ctx => {
+			const {b, node} = ctx;
+			const x = node.inputs[0]!;
+			const y = node.outputs[0]!;
+			const g = ctx.dy[0]!;
+			const axes = reducedAxes(ctx);
+			if (axes.length === 0) {
+				// noop_with_empty_axes: the op is the identity.
+				return [g];
+			}
+			const keep = attrInt(node, 'keepdims', 1) === 1;
+			const yk = keep ? y : b.unsqueeze(y, axes);
+			const gk = keep ? g : b.unsqueeze(g, axes);
+			// x attains the maximum iff not (x < y); Less works on floats at every opset, Equal only from 11.
+			const hit = b.cast(b.op('Not', [b.op(op === 'ReduceMax' ? 'Less' : 'Greater', [x, yk])]), ctx.shape(x).dtype);
+			const count = b.reduceSum(hit, axes, true);
+			return [b.op('Mul', [hit, b.op('Div', [gk, count])])];
+		},
+	});
+}
+extremeReduce('ReduceMax');
+extremeReduce('ReduceMin');
+
+/** Smallest positive normal number of each float type, to keep x / ||x|| finite on an all-zero slice. */
+const TINY: Record<string, number> = {
+	float64: 2.2250738585072014e-308,
+	float32: 1.1754943508222875e-38,
+	bfloat16: 1.1754943508222875e-38,
+	float16: 6.103515625e-5,
+};
+
+registerGrad('ReduceL2', {
+	nonDiff: [1],
+	rule: ctx => {
+		const {b, node} = ctx;
+		const x = node.inputs[0]!;
+		const y = node.outputs[0]!;
+		const axes = reducedAxes(ctx);
+		if (axes.length === 0) {
+			// noop_with_empty_axes: the op is the identity.
+			return [ctx.dy[0]!];
+		}
+		const keep = attrInt(node, 'keepdims', 1) === 1;
+		const yk = keep ? y : b.unsqueeze(y, axes);
+		const gk = keep ? ctx.dy[0]! : b.unsqueeze(ctx.dy[0]!, axes);
+		// d ||x|| / dx = x / ||x||; an all-zero slice gets gradient 0 (x is 0 there) instead of 0/0.
+		const safe = b.op('Max', [yk, ctx.scalar(TINY[ctx.shape(x).dtype] ?? 0, x)]);
+		return [b.op('Mul', [x, b.op('Div', [gk, safe])])];
+	},
+});
