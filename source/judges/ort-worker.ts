@@ -1,0 +1,63 @@
+/**
+ * Worker thread that owns onnxruntime sessions and runs them, so inference never blocks the main thread's event
+ * loop. Protocol: the pool sends a run request {kind: "run", id, key, modelPath, optimization, threads, feeds,
+ * outputs} or a health check {kind: "ping", id, busyMs}; the worker answers {id, ok: true, results} or
+ * {id, ok: false, message}. Sessions are created on first use and kept per key.
+ */
+import {parentPort} from 'node:worker_threads';
+import type {Tensor} from '../onnx/ir.js';
+import {createSession, fromIr, run, toIr, type OrtSession, type SessionOptions} from '../onnx/ort.js';
+
+/** A model run. */
+export type RunMessage = {
+	kind: 'run';
+	id: number;
+	key: string;
+	modelPath: string;
+	optimization: NonNullable<SessionOptions['optimization']>;
+	threads: number;
+	feeds: Record<string, Tensor>;
+	outputs: string[];
+};
+
+/** A health check; `busyMs` keeps the worker busy in JavaScript that long (a stand-in for work in diagnostics). */
+export type PingMessage = {kind: 'ping'; id: number; busyMs: number};
+
+export type WorkerRequest = RunMessage | PingMessage;
+
+/** The worker's answer. */
+export type WorkerResponse = {id: number; ok: true; results: Record<string, Tensor>} | {id: number; ok: false; message: string};
+
+const sessions = new Map<string, Promise<OrtSession>>();
+
+async function handle(request: WorkerRequest): Promise<WorkerResponse> {
+	if (request.kind === 'ping') {
+		Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.busyMs);
+		return {id: request.id, ok: true, results: {}};
+	}
+	let session = sessions.get(request.key);
+	if (!session) {
+		session = createSession(request.modelPath, {optimization: request.optimization, threads: request.threads});
+		sessions.set(request.key, session);
+		session.catch(() => sessions.delete(request.key));
+	}
+	const feeds = Object.fromEntries(Object.entries(request.feeds).map(([k, t]) => [k, fromIr(t)]));
+	const out = await run(await session, feeds, request.outputs);
+	const results: Record<string, Tensor> = {};
+	for (const name of request.outputs) {
+		const t = toIr(out[name]!);
+		// Copy into a fresh buffer: onnxruntime's output memory is not ours to transfer.
+		results[name] = {...t, data: (t.data as Float32Array).slice()};
+	}
+	return {id: request.id, ok: true, results};
+}
+
+parentPort!.on('message', (request: WorkerRequest) => {
+	handle(request).then(
+		response => {
+			const transfer = response.ok ? Object.values(response.results).map(t => (t.data as Float32Array).buffer as ArrayBuffer) : [];
+			parentPort!.postMessage(response, transfer);
+		},
+		(error: unknown) => parentPort!.postMessage({id: request.id, ok: false, message: (error as Error).message}),
+	);
+});

@@ -1,0 +1,230 @@
+/**
+ * A pool of worker threads running onnxruntime sessions. onnxruntime-node's `session.run` blocks its thread for the
+ * whole run, so every judge runs here, never on the main thread.
+ *
+ * Cancellation: an AbortSignal removes queued work at once; work already running rejects at once too, but the
+ * worker finishes the run and its result is dropped. A worker must not be terminated during a run: onnxruntime's
+ * native completion then calls into a torn-down thread and aborts the whole process. Callers keep runs short (one
+ * batch each), so a cancelled run frees its worker soon.
+ *
+ * A worker that dies (exits or throws outside a run) rejects its job with a clear error; a new worker is started
+ * when there is work for it.
+ */
+import os from 'node:os';
+import {Worker} from 'node:worker_threads';
+import type {Tensor} from '../onnx/ir.js';
+import type {SessionOptions} from '../onnx/ort.js';
+import type {WorkerRequest, WorkerResponse} from './ort-worker.js';
+
+/** Pool size and threading. */
+export type PoolOptions = {
+	/** Worker threads (default: min(2, cores)). */
+	workers?: number;
+	/** Intra-op threads per worker (default: cores / workers, at least 1), so threads x workers <= cores. */
+	threadsPerWorker?: number;
+};
+
+/** One model run. */
+export type RunRequest = {
+	/** Cache key of the session (usually the model file's hash plus options). */
+	key: string;
+	/** Path of the .onnx file. */
+	modelPath: string;
+	/** Graph optimisation level ("basic" for float64 graphs). */
+	optimization?: NonNullable<SessionOptions['optimization']>;
+	/** Inputs. */
+	feeds: Record<string, Tensor>;
+	/** Outputs to return. */
+	outputs: string[];
+};
+
+/** Raised when work is cancelled through its AbortSignal. */
+export class AbortError extends Error {
+	constructor() {
+		super('cancelled');
+		this.name = 'AbortError';
+	}
+}
+
+type Job = {
+	message: WorkerRequest;
+	label: string;
+	resolve: (r: Record<string, Tensor>) => void;
+	reject: (e: Error) => void;
+	settled: boolean;
+	signal?: AbortSignal;
+	onAbort?: () => void;
+};
+
+/** A place for one worker; the worker is started when work arrives and dropped when it dies. */
+type Slot = {worker?: Worker; job?: Job};
+
+const fromSource = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(`./ort-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+
+/** Start the worker script; run from TypeScript sources (tests, `npm start`) it registers tsx's loader first. */
+function startWorker(): Worker {
+	if (!fromSource) {
+		return new Worker(workerUrl);
+	}
+	const boot = `import('tsx/esm/api').then(m => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+	return new Worker(boot, {eval: true});
+}
+
+export class OrtPool {
+	private readonly slots: Slot[] = [];
+	private readonly queue: Job[] = [];
+	private readonly threads: number;
+	private nextId = 1;
+	private closed = false;
+	/** Workers lost (died) and started again (diagnostics). */
+	deaths = 0;
+
+	constructor(options: PoolOptions = {}) {
+		const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+		const workers = Math.max(1, options.workers ?? Math.min(2, cores));
+		this.threads = Math.max(1, options.threadsPerWorker ?? Math.floor(cores / workers));
+		for (let i = 0; i < workers; i++) {
+			this.slots.push({});
+		}
+	}
+
+	/** Worker slots in the pool. */
+	get size(): number {
+		return this.slots.length;
+	}
+
+	/** The running worker threads (diagnostics; tests kill one to check recovery). */
+	get workers(): Worker[] {
+		return this.slots.flatMap(s => (s.worker ? [s.worker] : []));
+	}
+
+	/** Run a model in a worker. */
+	run(request: RunRequest, signal?: AbortSignal): Promise<Record<string, Tensor>> {
+		const message: WorkerRequest = {
+			kind: 'run',
+			id: this.nextId++,
+			key: request.key,
+			modelPath: request.modelPath,
+			optimization: request.optimization ?? 'all',
+			threads: this.threads,
+			feeds: request.feeds,
+			outputs: request.outputs,
+		};
+		return this.submit(message, request.key, signal);
+	}
+
+	/** A health check that keeps a worker busy for `busyMs` in JavaScript. */
+	async ping(busyMs = 0, signal?: AbortSignal): Promise<void> {
+		await this.submit({kind: 'ping', id: this.nextId++, busyMs}, 'ping', signal);
+	}
+
+	/** Terminate every worker; queued and running work is rejected. */
+	async close(): Promise<void> {
+		this.closed = true;
+		for (const job of this.queue.splice(0)) {
+			this.settle(job, new Error('the judge pool was closed'));
+		}
+		for (const slot of this.slots) {
+			if (slot.job) {
+				this.settle(slot.job, new Error('the judge pool was closed'));
+			}
+		}
+		await Promise.all(this.slots.map(s => s.worker?.terminate()));
+	}
+
+	private submit(message: WorkerRequest, label: string, signal?: AbortSignal): Promise<Record<string, Tensor>> {
+		if (this.closed) {
+			return Promise.reject(new Error('the judge pool is closed'));
+		}
+		if (signal?.aborted) {
+			return Promise.reject(new AbortError());
+		}
+		return new Promise((resolve, reject) => {
+			const job: Job = {message, label, resolve, reject, settled: false, signal};
+			if (signal) {
+				job.onAbort = () => this.cancel(job);
+				signal.addEventListener('abort', job.onAbort, {once: true});
+			}
+			this.queue.push(job);
+			this.dispatch();
+		});
+	}
+
+	private spawn(slot: Slot): Worker {
+		const worker = startWorker();
+		slot.worker = worker;
+		worker.on('message', (response: WorkerResponse) => {
+			const job = slot.job;
+			if (slot.worker !== worker || !job || job.message.id !== response.id) {
+				return;
+			}
+			slot.job = undefined;
+			this.settle(job, response.ok ? undefined : new Error(response.message), response.ok ? response.results : undefined);
+			this.dispatch();
+		});
+		worker.on('error', error => this.died(slot, worker, error.message));
+		worker.on('exit', code => this.died(slot, worker, `exited with code ${code}`));
+		return worker;
+	}
+
+	/** A worker is gone: its job fails with the reason; a new worker starts when there is work. */
+	private died(slot: Slot, worker: Worker, reason: string): void {
+		if (slot.worker !== worker || this.closed) {
+			return;
+		}
+		const job = slot.job;
+		slot.worker = undefined;
+		slot.job = undefined;
+		this.deaths++;
+		if (job) {
+			this.settle(job, new Error(`a judge worker died while running ${job.label}: ${reason}`));
+		}
+		this.dispatch();
+	}
+
+	private cancel(job: Job): void {
+		const queued = this.queue.indexOf(job);
+		if (queued >= 0) {
+			this.queue.splice(queued, 1);
+		}
+		// A running job stays on its worker until the run ends (see the header); only its promise settles now.
+		this.settle(job, new AbortError());
+	}
+
+	private settle(job: Job, error?: Error, results?: Record<string, Tensor>): void {
+		if (job.settled) {
+			return;
+		}
+		job.settled = true;
+		if (job.onAbort) {
+			job.signal?.removeEventListener('abort', job.onAbort);
+		}
+		if (error) {
+			job.reject(error);
+		} else {
+			job.resolve(results!);
+		}
+	}
+
+	private dispatch(): void {
+		for (const slot of this.slots) {
+			if (this.queue.length === 0) {
+				break;
+			}
+			if (!slot.job) {
+				const job = this.queue.shift()!;
+				const worker = slot.worker ?? this.spawn(slot);
+				slot.job = job;
+				worker.ref();
+				worker.postMessage(job.message);
+			}
+		}
+		// Idle workers must not keep the process alive.
+		for (const slot of this.slots) {
+			if (!slot.job) {
+				slot.worker?.unref();
+			}
+		}
+	}
+}

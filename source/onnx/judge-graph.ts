@@ -1,0 +1,214 @@
+/**
+ * Judge graph surgery: from a causal-LM graph with the interface of Hugging Face Optimum exports (input_ids,
+ * attention_mask, optional position_ids, optional past_key_values.* inputs, a logits output) build the judge graph:
+ *
+ *   extra inputs   segment_mask [B,S] float, segment_ids [B,T] int64 (-1 outside the prompt),
+ *                  target_ids [B,T] int64 (the token to predict at each position), target_weight [B,T] float
+ *   outputs        loss [B] = -sum_t target_weight[b,t] * log p(target_ids[b,t] | tokens <= t)
+ *                  segment_grad [B,S] = d loss[b] / d segment_mask[b,k] at the fed mask (attribution graph only)
+ *
+ * The mask scales the output of the token-embedding Gather: h~_t = base + m_k (h_t - base) for a token t of segment
+ * k, and h~_t = h_t outside the prompt (DESIGN §2). Per-token scales come from a one-hot product of segment_ids with
+ * segment_mask, so the gradient flows back through MatMul, and nothing needs a scatter.
+ */
+import {buildGradientModel} from './gradient.js';
+import {GraphBuilder} from './graph-builder.js';
+import {attr, cloneModel, defaultOpset, type DType, type Model, type Node} from './ir.js';
+import {ortTensor, type Feeds} from './ort.js';
+import {consumerMap, producerMap} from './topo.js';
+
+/** Embedding baseline b of DESIGN §2. */
+export type Baseline = 'zero' | 'pad' | 'mean';
+
+/** Options of the surgery. */
+export type JudgeGraphOptions = {
+	/** Baseline the mask interpolates towards (default zero). */
+	baseline?: Baseline;
+	/** Token id whose embedding is the baseline when baseline = "pad". */
+	padTokenId?: number;
+};
+
+/** What the surgery found in the source graph. */
+export type CausalLmInterface = {
+	/** Whether the graph takes position_ids. */
+	hasPositionIds: boolean;
+	/** past_key_values.* inputs with the [heads, head_dim] the judge must feed as zero-length tensors. */
+	pastInputs: {name: string; dtype: DType; heads: number; headDim: number}[];
+	/** Float type of the logits (and so of the mask and weights). */
+	floatType: DType;
+	/** Name of the token-embedding Gather node. */
+	embeddingNode: string;
+	/** Vocabulary size (rows of the embedding matrix). */
+	vocabSize: number;
+};
+
+/** A problem with the model's interface or structure (the caller turns it into a user-facing error). */
+export class JudgeGraphError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'JudgeGraphError';
+	}
+}
+
+const PASS_THROUGH = new Set(['Reshape', 'Cast', 'Identity', 'Unsqueeze', 'Squeeze', 'Flatten']);
+
+/** Check the causal-LM interface and find the token-embedding lookup. */
+export function inspectCausalLm(model: Model): CausalLmInterface {
+	const g = model.graph;
+	const inputs = new Map(g.inputs.map(v => [v.name, v]));
+	for (const required of ['input_ids', 'attention_mask']) {
+		if (!inputs.has(required)) {
+			throw new JudgeGraphError(`the model has no "${required}" input (inputs: ${[...inputs.keys()].join(', ')}); a causal-LM export is expected`);
+		}
+	}
+	const logits = g.outputs.find(o => o.name === 'logits');
+	if (!logits) {
+		throw new JudgeGraphError(`the model has no "logits" output (outputs: ${g.outputs.map(o => o.name).join(', ')}); a causal-LM export is expected`);
+	}
+	const producers = producerMap(g);
+	const fromInputIds = (name: string): boolean => {
+		for (let depth = 0; depth < 8; depth++) {
+			if (name === 'input_ids') {
+				return true;
+			}
+			const p = producers.get(name);
+			if (!p || !PASS_THROUGH.has(p.op)) {
+				return false;
+			}
+			name = p.inputs[0]!;
+		}
+		return false;
+	};
+	const embedding = g.nodes.find(n => n.op === 'Gather' && n.domain === '' && fromInputIds(n.inputs[1]!) && g.initializers.get(n.inputs[0]!)?.dims.length === 2);
+	if (!embedding) {
+		throw new JudgeGraphError('no token-embedding lookup found (a Gather of a [vocab, hidden] initializer by input_ids)');
+	}
+	const table = g.initializers.get(embedding.inputs[0]!)!;
+	const pastInputs = g.inputs
+		.filter(v => v.name.startsWith('past_key_values.'))
+		.map(v => {
+			const [, heads, , headDim] = v.shape ?? [];
+			if (typeof heads !== 'number' || typeof headDim !== 'number') {
+				throw new JudgeGraphError(`input ${v.name} must declare static head and head_dim sizes, got [${(v.shape ?? []).join(', ')}]`);
+			}
+			return {name: v.name, dtype: v.dtype, heads, headDim};
+		});
+	return {
+		hasPositionIds: inputs.has('position_ids'),
+		pastInputs,
+		floatType: logits.dtype,
+		embeddingNode: embedding.name,
+		vocabSize: table.dims[0]!,
+	};
+}
+
+/** The judge graph computing `loss` only (scoring). */
+export function buildLossGraph(source: Model, options: JudgeGraphOptions = {}): {model: Model; info: CausalLmInterface} {
+	const info = inspectCausalLm(source);
+	const model = cloneModel(source);
+	const g = model.graph;
+	const b = new GraphBuilder(g, defaultOpset(model), 'judge');
+	const ft = info.floatType;
+	const embedding = g.nodes.find(n => n.name === info.embeddingNode)!;
+	const hidden = embedding.outputs[0]!;
+
+	g.inputs.push(
+		{name: 'segment_mask', dtype: ft, shape: ['batch_size', 'num_segments']},
+		{name: 'segment_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length']},
+		{name: 'target_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length']},
+		{name: 'target_weight', dtype: ft, shape: ['batch_size', 'sequence_length']},
+	);
+
+	// Per-token scale: 1 + onehot(segment_ids) @ (segment_mask - 1); tokens with id -1 match no column and keep 1.
+	const numSegments = b.op('Gather', [b.op('Shape', ['segment_mask']), b.scalar(1, 'int64')], {axis: attr.int(0)});
+	const range = b.op('Range', [b.scalar(0, 'int64'), numSegments, b.scalar(1, 'int64')]);
+	const oneHot = b.cast(b.op('Equal', [b.unsqueeze('segment_ids', [2]), range]), ft);
+	const maskMinusOne = b.unsqueeze(b.op('Sub', ['segment_mask', b.scalar(1, ft)]), [2]);
+	const scale = b.op('Add', [b.op('MatMul', [oneHot, maskMinusOne]), b.scalar(1, ft)]);
+	const masked = maskEmbedding(b, hidden, scale, embedding, options);
+
+	// Every reader of the embedding output now reads the masked embedding.
+	for (const n of consumerMap(g).get(hidden) ?? []) {
+		if (!masked.nodes.has(n.name)) {
+			n.inputs = n.inputs.map(x => (x === hidden ? masked.output : x));
+		}
+	}
+
+	// Loss head: -sum_t w[b,t] log softmax(logits)[b,t,target[b,t]].
+	const logp = b.softmax('logits', -1, 3, 'LogSoftmax');
+	const picked = b.squeeze(b.op('GatherElements', [logp, b.unsqueeze('target_ids', [2])], {axis: attr.int(2)}), [2]);
+	const weighted = b.op('Mul', [picked, 'target_weight']);
+	b.opInto('loss', 'Neg', [b.reduceSum(weighted, [1], false)]);
+	g.outputs = [{name: 'loss', dtype: ft, shape: ['batch_size']}];
+	return {model, info};
+}
+
+type Masked = {output: string; nodes: Set<string>};
+
+function maskEmbedding(b: GraphBuilder, hidden: string, scale: string, embedding: Node, options: JudgeGraphOptions): Masked {
+	const first = b.graph.nodes.length;
+	const baseline = options.baseline ?? 'zero';
+	let output: string;
+	if (baseline === 'zero') {
+		output = b.op('Mul', [hidden, scale]);
+	} else {
+		const table = embedding.inputs[0]!;
+		let base: string;
+		if (baseline === 'pad') {
+			if (options.padTokenId === undefined) {
+				throw new JudgeGraphError('baseline "pad" needs the pad token id');
+			}
+			base = b.op('Gather', [table, b.int64s([options.padTokenId])], {axis: attr.int(0)});
+		} else {
+			base = b.reduce('ReduceMean', table, [0], true);
+		}
+		// h~ = base + scale * (h - base); base is [1, hidden] and broadcasts over batch and time.
+		output = b.op('Add', [base, b.op('Mul', [scale, b.op('Sub', [hidden, base])])]);
+	}
+	const nodes = new Set(b.graph.nodes.slice(first).map(n => n.name));
+	return {output, nodes};
+}
+
+/** Feeds at a given size, for the shape probe of the gradient pipeline. */
+export function probeFeeds(info: CausalLmInterface, batch: number, length: number, segments: number): Feeds {
+	const n = batch * length;
+	const ids = new BigInt64Array(n);
+	const segIds = new BigInt64Array(n);
+	const targets = new BigInt64Array(n);
+	const positions = new BigInt64Array(n);
+	const floats = info.floatType === 'float64' ? Float64Array : Float32Array;
+	for (let i = 0; i < n; i++) {
+		ids[i] = BigInt((i * 7 + 3) % info.vocabSize);
+		targets[i] = BigInt((i * 5 + 1) % info.vocabSize);
+		segIds[i] = BigInt((i % (segments + 1)) - 1);
+		positions[i] = BigInt(i % length);
+	}
+	const feeds: Feeds = {
+		input_ids: ortTensor('int64', ids, [batch, length]),
+		attention_mask: ortTensor('int64', new BigInt64Array(n).fill(1n), [batch, length]),
+		segment_mask: ortTensor(info.floatType, new floats(batch * segments).fill(1), [batch, segments]),
+		segment_ids: ortTensor('int64', segIds, [batch, length]),
+		target_ids: ortTensor('int64', targets, [batch, length]),
+		target_weight: ortTensor(info.floatType, new floats(n).fill(1 / length), [batch, length]),
+	};
+	if (info.hasPositionIds) {
+		feeds.position_ids = ortTensor('int64', positions, [batch, length]);
+	}
+	for (const p of info.pastInputs) {
+		feeds[p.name] = ortTensor(p.dtype, new (p.dtype === 'float64' ? Float64Array : Float32Array)(0), [batch, p.heads, 0, p.headDim]);
+	}
+	return feeds;
+}
+
+/** The judge graph computing `loss` and `segment_grad` (attribution: one forward and one backward pass). */
+export async function buildAttributionGraph(source: Model, options: JudgeGraphOptions = {}): Promise<{model: Model; info: CausalLmInterface}> {
+	const {model, info} = buildLossGraph(source, options);
+	const probes = [probeFeeds(info, 2, 5, 3), probeFeeds(info, 3, 7, 4)];
+	const {model: withGrad} = await buildGradientModel(model, {
+		loss: 'loss',
+		wrt: ['segment_mask'],
+		probes,
+		gradNames: {segment_mask: 'segment_grad'},
+	});
+	return {model: withGrad, info};
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {after, test} from 'node:test';
+import {tensorOf, type Model, type Node} from '../../source/onnx/ir.js';
+import {encodeModel} from '../../source/onnx/proto.js';
+import {AbortError, OrtPool} from '../../source/judges/pool.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gmpo-pool-'));
+
+function writeModel(name: string, nodes: Node[], inputs: Model['graph']['inputs'], output: string, inits: Model['graph']['initializers'] = new Map()): string {
+	const model: Model = {
+		irVersion: 8,
+		opsets: [{domain: '', version: 17}],
+		producerName: 'test',
+		producerVersion: '',
+		metadata: {},
+		graph: {name, nodes, inputs, outputs: [{name: output, dtype: 'float32', untyped: true}], initializers: inits, valueInfo: []},
+	};
+	const file = path.join(dir, `${name}.onnx`);
+	writeFileSync(file, encodeModel(model));
+	return file;
+}
+
+const addModel = writeModel('add', [{op: 'Add', domain: '', name: 'a', inputs: ['x', 'y'], outputs: ['z'], attrs: {}}], [
+	{name: 'x', dtype: 'float32', shape: [null]},
+	{name: 'y', dtype: 'float32', shape: [null]},
+], 'z');
+
+// A deliberately slow model: 24 chained 400x400 matmuls on a [400,400] input (~3 GFLOP).
+const slowNodes: Node[] = [];
+let prev = 'x';
+for (let i = 0; i < 24; i++) {
+	slowNodes.push({op: 'MatMul', domain: '', name: `m${i}`, inputs: [prev, 'w'], outputs: [`h${i}`], attrs: {}});
+	prev = `h${i}`;
+}
+const w = tensorOf('float32', [400, 400], Array.from({length: 160000}, (_, i) => ((i % 7) - 3) / 4000));
+const slowModel = writeModel('slow', slowNodes, [{name: 'x', dtype: 'float32', shape: [400, 400]}], prev, new Map([['w', w]]));
+const slowFeeds = {x: tensorOf('float32', [400, 400], Array.from({length: 160000}, () => 1))};
+
+const pool = new OrtPool({workers: 2, threadsPerWorker: 1});
+after(() => pool.close());
+
+test('runs a model in a worker and returns its outputs', async () => {
+	const out = await pool.run({key: 'add', modelPath: addModel, feeds: {x: tensorOf('float32', [3], [1, 2, 3]), y: tensorOf('float32', [3], [10, 20, 30])}, outputs: ['z']});
+	assert.deepEqual(Array.from(out.z!.data as Float32Array), [11, 22, 33]);
+});
+
+test('the main thread keeps running timers while a worker computes', async () => {
+	let ticks = 0;
+	const timer = setInterval(() => ticks++, 5);
+	await pool.run({key: 'slow', modelPath: slowModel, feeds: slowFeeds, outputs: [prev]});
+	clearInterval(timer);
+	assert.ok(ticks > 0, 'no timer fired during the run: the event loop was blocked');
+});
+
+test('aborting rejects queued and running work at once, and the pool keeps working', async () => {
+	const controller = new AbortController();
+	const jobs = [0, 1, 2].map(() => pool.run({key: 'slow', modelPath: slowModel, feeds: slowFeeds, outputs: [prev]}, controller.signal));
+	setTimeout(() => controller.abort(), 20);
+	for (const p of jobs) {
+		await assert.rejects(p, AbortError);
+	}
+	const out = await pool.run({key: 'add', modelPath: addModel, feeds: {x: tensorOf('float32', [1], [1]), y: tensorOf('float32', [1], [2])}, outputs: ['z']});
+	assert.equal((out.z!.data as Float32Array)[0], 3, 'the pool works after cancellation');
+});
+
+test('a worker that dies mid-job gives a clear error and a new worker takes the next job', async () => {
+	const small = new OrtPool({workers: 1});
+	try {
+		await small.ping();
+		const job = small.ping(2000);
+		setTimeout(() => void small.workers[0]!.terminate(), 50);
+		await assert.rejects(job, {message: /judge worker died while running ping/});
+		assert.equal(small.deaths, 1);
+		await small.ping();
+		assert.equal(small.workers.length, 1);
+	} finally {
+		await small.close();
+	}
+});
+
+test('a model that fails reports the onnxruntime error, and the worker survives', async () => {
+	await assert.rejects(pool.run({key: 'missing', modelPath: path.join(dir, 'nope.onnx'), feeds: {}, outputs: ['z']}), {message: /nope\.onnx/});
+	await assert.rejects(pool.run({key: 'add', modelPath: addModel, feeds: {x: tensorOf('float32', [1], [1])}, outputs: ['z']}), {message: /missing \[y\]/});
+	await pool.ping();
+});
