@@ -7,7 +7,7 @@
  * node's rule for its input gradients and sums the contributions a tensor receives.
  */
 import {GraphBuilder} from './graph-builder.js';
-import {defaultOpset, isFloat, type DType, type Model, type Node} from './ir.js';
+import {defaultOpset, dtypeFromCode, isFloat, type DType, type Model, type Node} from './ir.js';
 import {topologicalOrder} from './topo.js';
 
 /** Shape and dtype of a tensor as far as they are known: a null dimension varies with the inputs. */
@@ -106,6 +106,38 @@ function unsupported(node: Node, opset: number, spec?: OpGrad): UnsupportedOpErr
 	return new UnsupportedOpError(node, `cannot differentiate through ${where}: no gradient rule for ${node.op}`);
 }
 
+/** Every node on the path has a usable rule; else UnsupportedOpError naming the first node that has none. */
+function checkRules(pathNodes: readonly Node[], opset: number): void {
+	for (const node of pathNodes) {
+		const spec = gradFor(node);
+		if (!spec || FUSED.has(node.op) || (spec.minOpset && opset < spec.minOpset) || (spec.maxOpset && opset > spec.maxOpset)) {
+			throw unsupported(node, opset, spec);
+		}
+	}
+}
+
+/**
+ * Check, before any shape probe runs, that the gradient of `loss` w.r.t. `wrt` can be built: the error for an
+ * unsupported op must not be hidden behind a failing probe run of the same graph.
+ */
+export function checkDifferentiable(model: Model, loss: string, wrt: readonly string[]): void {
+	checkRules(differentiatedPath(model, loss, wrt).pathNodes, defaultOpset(model));
+}
+
+/** Ops whose outputs are never floating point, whatever their inputs. */
+const NON_FLOAT_OUTPUTS = new Set(['Shape', 'Size', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'ArgMax', 'ArgMin', 'NonZero', 'IsNaN', 'IsInf']);
+
+/** Whether output `k` of `node` can be a float tensor, judged from the op alone (before shapes are probed). */
+function mayBeFloat(node: Node, k: number): boolean {
+	if (node.domain === '' && NON_FLOAT_OUTPUTS.has(node.op)) {
+		return false;
+	}
+	if (node.op === 'Cast' && node.attrs.to?.type === 'int') {
+		return isFloat(dtypeFromCode(node.attrs.to.value));
+	}
+	return !(node.op === 'TopK' && k === 1);
+}
+
 /** What to differentiate. */
 export type GradientRequest = {
 	/** The loss tensor; its gradient is seeded with ones (so a loss of shape [B] gives per-example gradients). */
@@ -128,12 +160,12 @@ export function differentiatedPath(model: Model, loss: string, wrt: readonly str
 		if (!live) {
 			continue;
 		}
-		for (const out of node.outputs) {
+		node.outputs.forEach((out, k) => {
 			const dt = dtypeOf?.(out);
-			if (out !== '' && (dt === undefined || isFloat(dt))) {
+			if (out !== '' && (dt === undefined ? mayBeFloat(node, k) : isFloat(dt))) {
 				forward.add(out);
 			}
-		}
+		});
 	}
 	const backward = new Set([loss]);
 	for (let i = nodes.length - 1; i >= 0; i--) {
@@ -164,13 +196,7 @@ export function addGradients(model: Model, request: GradientRequest): string[] {
 		return s;
 	};
 	const {active, pathNodes} = differentiatedPath(model, request.loss, request.wrt, n => request.shapes.get(n)?.dtype);
-	// Check every op first, so the error names the first unsupported node rather than failing half-way.
-	for (const node of pathNodes) {
-		const spec = gradFor(node);
-		if (!spec || FUSED.has(node.op) || (spec.minOpset && opset < spec.minOpset) || (spec.maxOpset && opset > spec.maxOpset)) {
-			throw unsupported(node, opset, spec);
-		}
-	}
+	checkRules(pathNodes, opset);
 	const b = new GraphBuilder(graph, opset, 'grad');
 	const contributions = new Map<string, string[]>();
 	const add = (name: string, g: string) => {
@@ -245,8 +271,8 @@ export function addGradients(model: Model, request: GradientRequest): string[] {
 		const info = request.shapes.get(w);
 		const dtype = info?.dtype ?? 'float32';
 		if (g === undefined) {
-			// The loss does not depend on this tensor: its gradient is zero.
-			b.opInto(out, 'Mul', [w, b.scalar(0, dtype)]);
+			// The loss does not depend on this tensor: its gradient is zero (Expand, not w * 0, which is NaN for inf).
+			b.opInto(out, 'Expand', [b.scalar(0, dtype), b.op('Shape', [w])]);
 		} else {
 			b.opInto(out, 'Identity', [g]);
 		}

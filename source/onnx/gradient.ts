@@ -2,7 +2,7 @@
  * The whole gradient pipeline for one model: rewrite fused contrib ops into primitives, probe the shapes on the
  * differentiated path, then add the gradient outputs.
  */
-import {addGradients, differentiatedPath} from './autodiff.js';
+import {addGradients, checkDifferentiable, differentiatedPath} from './autodiff.js';
 import {decomposeContribOps} from './decompose.js';
 import {cloneModel, type Model} from './ir.js';
 import type {Feeds} from './ort.js';
@@ -25,6 +25,7 @@ export type GradientModelOptions = {
 export async function buildGradientModel(model: Model, options: GradientModelOptions): Promise<{model: Model; gradOutputs: string[]}> {
 	const m = cloneModel(model);
 	decomposeContribOps(m);
+	checkDifferentiable(m, options.loss, options.wrt);
 	const {pathNodes} = differentiatedPath(m, options.loss, options.wrt);
 	const names = new Set<string>([options.loss, ...options.wrt]);
 	for (const n of pathNodes) {
