@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import meow from 'meow';
+import './source/commands/all.js';
 import {runCli} from './source/commands/index.js';
 
 const cli = meow(
