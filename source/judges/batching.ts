@@ -1,0 +1,120 @@
+/**
+ * Turning encoded examples into the judge graph's padded batches. Examples are bucketed by length (sorted, then cut
+ * into batches under a token budget) so little compute goes to padding. Padding is on the right: with causal
+ * attention no real token attends to a pad, so a padded example's loss equals its unpadded loss.
+ *
+ * Position t predicts token t+1: target_ids[t] = ids[t+1] and target_weight[t] = 1/|target| where token t+1 is a
+ * target token, 0 elsewhere, so loss[b] is the mean token cross-entropy of the target.
+ */
+import type {DType, Tensor} from '../onnx/ir.js';
+
+/** One example as token ids. */
+export type EncodedExample = {
+	/** Context then target ids. */
+	ids: number[];
+	/** Tokens of the context (the rest are target tokens). */
+	contextLength: number;
+	/** Segment index of each context token (-1 outside the prompt). */
+	segments: number[];
+};
+
+/** A padded batch and the positions of its examples in the caller's list. */
+export type Batch = {
+	/** Indices into the example list, in batch order. */
+	members: number[];
+	/** Padded length. */
+	length: number;
+	/** Inputs of the judge graph (without segment_mask, which the caller sets per pass). */
+	feeds: Record<string, Tensor>;
+};
+
+/** Limits of one batch. */
+export type BatchLimits = {
+	/** Most examples in a batch. */
+	maxBatch: number;
+	/** Most tokens (batch x padded length) in a batch. */
+	maxTokens: number;
+};
+
+export const DEFAULT_LIMITS: BatchLimits = {maxBatch: 16, maxTokens: 4096};
+
+/** Cut examples into length-bucketed batches. */
+export function makeBatches(examples: readonly EncodedExample[], limits: BatchLimits = DEFAULT_LIMITS): number[][] {
+	const order = examples.map((e, i) => ({i, n: e.ids.length})).sort((a, b) => a.n - b.n || a.i - b.i);
+	const batches: number[][] = [];
+	let current: number[] = [];
+	let longest = 0;
+	for (const {i, n} of order) {
+		const widest = Math.max(longest, n);
+		if (current.length > 0 && (current.length + 1 > limits.maxBatch || widest * (current.length + 1) > limits.maxTokens)) {
+			batches.push(current);
+			current = [];
+			longest = 0;
+		}
+		current.push(i);
+		longest = Math.max(longest, n);
+	}
+	if (current.length > 0) {
+		batches.push(current);
+	}
+	return batches;
+}
+
+/** The feeds of one batch. `floatType` is the judge graph's float type. */
+export function batchFeeds(examples: readonly EncodedExample[], members: readonly number[], floatType: DType, pastInputs: readonly {name: string; dtype: DType; heads: number; headDim: number}[], withPositions: boolean): Batch {
+	const B = members.length;
+	const T = Math.max(...members.map(i => examples[i]!.ids.length));
+	const ids = new BigInt64Array(B * T);
+	const mask = new BigInt64Array(B * T);
+	const positions = new BigInt64Array(B * T);
+	const segmentIds = new BigInt64Array(B * T).fill(-1n);
+	const targets = new BigInt64Array(B * T);
+	const Float = floatType === 'float64' ? Float64Array : Float32Array;
+	const weights = new Float(B * T);
+	members.forEach((m, b) => {
+		const e = examples[m]!;
+		const n = e.ids.length;
+		const targetCount = n - e.contextLength;
+		for (let t = 0; t < T; t++) {
+			const at = b * T + t;
+			positions[at] = BigInt(t);
+			if (t < n) {
+				ids[at] = BigInt(e.ids[t]!);
+				mask[at] = 1n;
+				if (t < e.contextLength) {
+					segmentIds[at] = BigInt(e.segments[t] ?? -1);
+				}
+				if (t + 1 < n && t + 1 >= e.contextLength) {
+					targets[at] = BigInt(e.ids[t + 1]!);
+					weights[at] = 1 / targetCount;
+				}
+			}
+		}
+	});
+	const feeds: Record<string, Tensor> = {
+		input_ids: {dtype: 'int64', dims: [B, T], data: ids},
+		attention_mask: {dtype: 'int64', dims: [B, T], data: mask},
+		segment_ids: {dtype: 'int64', dims: [B, T], data: segmentIds},
+		target_ids: {dtype: 'int64', dims: [B, T], data: targets},
+		target_weight: {dtype: floatType, dims: [B, T], data: weights},
+	};
+	if (withPositions) {
+		feeds.position_ids = {dtype: 'int64', dims: [B, T], data: positions};
+	}
+	for (const p of pastInputs) {
+		feeds[p.name] = {dtype: p.dtype, dims: [B, p.heads, 0, p.headDim], data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
+	}
+	return {members: [...members], length: T, feeds};
+}
+
+/** A [B, S] segment mask of ones, with segment `drop` of every row set to 0 when given (leave-one-out). */
+export function segmentMask(batch: number, segments: number, floatType: DType, drop?: number): Tensor {
+	const Float = floatType === 'float64' ? Float64Array : Float32Array;
+	const data = new Float(batch * Math.max(1, segments)).fill(1);
+	if (drop !== undefined) {
+		for (let b = 0; b < batch; b++) {
+			data[b * segments + drop] = 0;
+		}
+	}
+	return {dtype: floatType, dims: [batch, Math.max(1, segments)], data};
+}

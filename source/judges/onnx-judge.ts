@@ -1,0 +1,165 @@
+/**
+ * A judge backed by an ONNX causal LM in a judge folder. Text is rendered and tokenised on the main thread (fast,
+ * native tokenizer); every model run goes through the worker pool, so the event loop never blocks.
+ *
+ * Leave-one-out here masks a segment's embeddings to the baseline (m_k = 0), the exact quantity whose first-order
+ * estimate the gradient gives, on the same tokenisation; so the two are directly comparable.
+ */
+import type {Tensor} from '../onnx/ir.js';
+import {batchFeeds, makeBatches, segmentMask, DEFAULT_LIMITS, type BatchLimits, type EncodedExample} from './batching.js';
+import {encodeExample, loadJudgeFolder, type JudgeFolder} from './judge-folder.js';
+import {judgeGraphs, type JudgeGraphs} from './judge-graphs.js';
+import type {OrtPool} from './pool.js';
+import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from './types.js';
+import type {Baseline} from '../onnx/judge-graph.js';
+
+/** Options of an ONNX judge. */
+export type OnnxJudgeOptions = {
+	/** Worker pool that runs the model. */
+	pool: OrtPool;
+	/** Embedding baseline of the mask (default zero). */
+	baseline?: Baseline;
+	/** Overrides judge.json's heldout flag. */
+	heldout?: boolean;
+	/** Batch limits. */
+	limits?: BatchLimits;
+};
+
+export class OnnxJudge implements Judge {
+	readonly info: JudgeInfo;
+	readonly folder: JudgeFolder;
+	private readonly graphs: JudgeGraphs;
+	private readonly pool: OrtPool;
+	private readonly limits: BatchLimits;
+
+	private constructor(folder: JudgeFolder, graphs: JudgeGraphs, options: OnnxJudgeOptions) {
+		this.folder = folder;
+		this.graphs = graphs;
+		this.pool = options.pool;
+		this.limits = options.limits ?? DEFAULT_LIMITS;
+		this.info = {
+			name: folder.config.name,
+			family: folder.family,
+			heldout: options.heldout ?? folder.config.heldout,
+			parameters: graphs.parameters,
+			vocabSize: graphs.info.vocabSize,
+			contextLength: folder.maxTokens,
+			gradient: 'path' in graphs.attribution ? {available: true} : {available: false, reason: graphs.attribution.reason},
+		};
+	}
+
+	/** Open the judge folder at `dir` (building or reusing its cached graphs). */
+	static async open(dir: string, options: OnnxJudgeOptions): Promise<OnnxJudge> {
+		const folder = await loadJudgeFolder(dir);
+		const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
+		const graphs = await judgeGraphs(folder.modelPath, {baseline: options.baseline, padTokenId});
+		return new OnnxJudge(folder, graphs, options);
+	}
+
+	/** Render and tokenise examples for a prompt. */
+	async encode(segments: readonly string[], examples: readonly JudgeExample[]): Promise<EncodedExample[]> {
+		return Promise.all(
+			examples.map(async e => {
+				const t = await encodeExample(this.folder, segments, e.input, e.target);
+				return {ids: [...t.contextIds, ...t.targetIds], contextLength: t.contextIds.length, segments: t.contextSegments};
+			}),
+		);
+	}
+
+	async score(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<ScoreResult> {
+		const encoded = await this.encode(segments, examples);
+		const losses = new Array<number>(examples.length).fill(Number.NaN);
+		await this.forEachBatch(encoded, async batch => {
+			const out = await this.runLoss(batch.feeds, segmentMask(batch.members.length, 1, this.graphs.info.floatType), signal);
+			batch.members.forEach((m, b) => (losses[m] = Number(out.loss!.data[b])));
+		});
+		return {losses, targetTokens: encoded.map(e => e.ids.length - e.contextLength)};
+	}
+
+	async attribute(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<AttributionResult> {
+		const attribution = this.graphs.attribution;
+		if (!('path' in attribution)) {
+			return {...(await this.attributeLeaveOneOut(segments, examples, signal)), fallbackReason: attribution.reason};
+		}
+		const encoded = await this.encode(segments, examples);
+		const K = segments.length;
+		const losses = new Array<number>(examples.length).fill(Number.NaN);
+		const importance = examples.map(() => new Array<number>(K).fill(0));
+		let passes = 0;
+		await this.forEachBatch(encoded, async batch => {
+			const B = batch.members.length;
+			const feeds = {...batch.feeds, segment_mask: segmentMask(B, K, this.graphs.info.floatType)};
+			const out = await this.pool.run(
+				{key: `${this.graphs.key}-attr`, modelPath: attribution.path, optimization: this.optimization(), feeds, outputs: ['loss', 'segment_grad']},
+				signal,
+			);
+			passes++;
+			batch.members.forEach((m, b) => {
+				losses[m] = Number(out.loss!.data[b]);
+				for (let k = 0; k < K; k++) {
+					importance[m]![k] = -Number(out.segment_grad!.data[b * K + k]);
+				}
+			});
+		});
+		return {losses, targetTokens: encoded.map(e => e.ids.length - e.contextLength), importance, method: 'gradient', passes};
+	}
+
+	async attributeLeaveOneOut(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<AttributionResult> {
+		const encoded = await this.encode(segments, examples);
+		const K = segments.length;
+		const ft = this.graphs.info.floatType;
+		const losses = new Array<number>(examples.length).fill(Number.NaN);
+		const importance = examples.map(() => new Array<number>(K).fill(0));
+		let passes = 0;
+		await this.forEachBatch(encoded, async batch => {
+			const B = batch.members.length;
+			const base = await this.runLoss(batch.feeds, segmentMask(B, K, ft), signal);
+			passes++;
+			batch.members.forEach((m, b) => (losses[m] = Number(base.loss!.data[b])));
+			for (let k = 0; k < K; k++) {
+				const out = await this.runLoss(batch.feeds, segmentMask(B, K, ft, k), signal);
+				passes++;
+				batch.members.forEach((m, b) => (importance[m]![k] = Number(out.loss!.data[b]) - losses[m]!));
+			}
+		});
+		return {losses, targetTokens: encoded.map(e => e.ids.length - e.contextLength), importance, method: 'loo', passes};
+	}
+
+	async generate(segments: readonly string[], inputs: readonly string[], maxTokens: number, signal?: AbortSignal): Promise<string[]> {
+		const {generateGreedy} = await import('./generate.js');
+		return generateGreedy(this, segments, inputs, maxTokens, signal);
+	}
+
+	async close(): Promise<void> {
+		// Sessions belong to the shared pool's workers; the pool's owner closes it.
+	}
+
+	/** Run the source model (logits) in the pool: used by greedy generation. */
+	async runLogits(feeds: Record<string, Tensor>, signal?: AbortSignal): Promise<Tensor> {
+		const out = await this.pool.run({key: `${this.graphs.key}-model`, modelPath: this.folder.modelPath, optimization: this.optimization(), feeds, outputs: ['logits']}, signal);
+		return out.logits!;
+	}
+
+	/** The source model's interface (inputs the feeds need). */
+	get graphInfo() {
+		return this.graphs.info;
+	}
+
+	private optimization() {
+		// Level "all" fuses ops into float-only kernels; float64 graphs need "basic".
+		return this.graphs.info.floatType === 'float64' ? ('basic' as const) : ('all' as const);
+	}
+
+	private runLoss(feeds: Record<string, Tensor>, mask: Tensor, signal?: AbortSignal) {
+		return this.pool.run(
+			{key: `${this.graphs.key}-loss`, modelPath: this.graphs.lossPath, optimization: this.optimization(), feeds: {...feeds, segment_mask: mask}, outputs: ['loss']},
+			signal,
+		);
+	}
+
+	private async forEachBatch(encoded: EncodedExample[], fn: (batch: ReturnType<typeof batchFeeds>) => Promise<void>): Promise<void> {
+		const info = this.graphs.info;
+		// Batches run concurrently, so both workers of the pool are busy.
+		await Promise.all(makeBatches(encoded, this.limits).map(members => fn(batchFeeds(encoded, members, info.floatType, info.pastInputs, info.hasPositionIds))));
+	}
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {after, test} from 'node:test';
+import {OnnxJudge} from '../../source/judges/onnx-judge.js';
+import {OrtPool} from '../../source/judges/pool.js';
+import {decodeModel, encodeModel} from '../../source/onnx/proto.js';
+import {writeTinyJudge} from '../helpers/tiny-judge.js';
+
+process.env.GMPO_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'gmpo-cache-'));
+const pool = new OrtPool({workers: 2});
+after(() => pool.close());
+
+const SEGMENTS = ['You are a helpful assistant. ', 'Convert the word to uppercase. ', 'Answer in lowercase.'];
+const EXAMPLES = [
+	{input: 'apple', target: 'APPLE'},
+	{input: 'a much longer input with many more words', target: 'X'},
+	{input: 'pear', target: 'PEAR'},
+	{input: 'naïve café 😀', target: 'NAÏVE CAFÉ 😀'},
+];
+
+test('batched scores equal one-by-one scores (padding invariance), and attribution reports the same losses', async () => {
+	const judge = await OnnxJudge.open(writeTinyJudge({family: 'llama', dtype: 'float64'}), {pool});
+	const batched = await judge.score(SEGMENTS, EXAMPLES);
+	for (const [i, e] of EXAMPLES.entries()) {
+		const single = await judge.score(SEGMENTS, [e]);
+		assert.ok(Math.abs(single.losses[0]! - batched.losses[i]!) < 1e-9, `example ${i}: ${single.losses[0]} vs ${batched.losses[i]}`);
+	}
+	const attributed = await judge.attribute(SEGMENTS, EXAMPLES);
+	assert.equal(attributed.method, 'gradient');
+	assert.equal(attributed.passes, 1);
+	attributed.losses.forEach((l, i) => assert.ok(Math.abs(l - batched.losses[i]!) < 1e-9));
+	assert.equal(attributed.importance.length, EXAMPLES.length);
+	assert.equal(attributed.importance[0]!.length, SEGMENTS.length);
+});
+
+test('leave-one-out costs K+1 passes per batch and returns L(without k) - L', async () => {
+	const judge = await OnnxJudge.open(writeTinyJudge({family: 'gpt2', dtype: 'float64'}), {pool, limits: {maxBatch: 64, maxTokens: 1 << 16}});
+	const loo = await judge.attributeLeaveOneOut(SEGMENTS, EXAMPLES);
+	assert.equal(loo.method, 'loo');
+	assert.equal(loo.passes, SEGMENTS.length + 1);
+	assert.ok(loo.importance.flat().some(v => Math.abs(v) > 1e-9));
+});
+
+test('float32 gradients at optimisation level "all" match the float64 model with the same weights', async () => {
+	const f32 = await OnnxJudge.open(writeTinyJudge({family: 'llama', dtype: 'float32', seed: 3}), {pool});
+	const f64 = await OnnxJudge.open(writeTinyJudge({family: 'llama', dtype: 'float64', seed: 3}), {pool});
+	const a = await f32.attribute(SEGMENTS, EXAMPLES);
+	const b = await f64.attribute(SEGMENTS, EXAMPLES);
+	const scale = Math.max(...b.importance.flat().map(Math.abs));
+	assert.ok(scale > 0);
+	a.importance.flat().forEach((v, i) => assert.ok(Math.abs(v - b.importance.flat()[i]!) < 1e-3 * scale + 1e-7, `${v} vs ${b.importance.flat()[i]}`));
+	a.losses.forEach((l, i) => assert.ok(Math.abs(l - b.losses[i]!) < 1e-4));
+});
+
+test('a model with an op that has no gradient rule falls back to leave-one-out and says why', async () => {
+	const dir = writeTinyJudge({family: 'gpt2', dtype: 'float32'});
+	const file = path.join(dir, 'model.onnx');
+	const model = decodeModel(readFileSync(file));
+	// Put a Softsign (no gradient rule) on the path right after the final LayerNorm's input.
+	const lm = model.graph.nodes.find(n => n.op === 'LayerNormalization')!;
+	const input = lm.inputs[0]!;
+	model.graph.nodes.splice(model.graph.nodes.indexOf(lm), 0, {op: 'Softsign', domain: '', name: 'odd_op', inputs: [input], outputs: ['odd_out'], attrs: {}});
+	lm.inputs[0] = 'odd_out';
+	writeFileSync(file, encodeModel(model));
+	const judge = await OnnxJudge.open(dir, {pool});
+	assert.equal(judge.info.gradient.available, false);
+	const result = await judge.attribute(SEGMENTS, EXAMPLES.slice(0, 2));
+	assert.equal(result.method, 'loo');
+	assert.match(result.fallbackReason ?? '', /Softsign node "odd_op"/);
+});
+
+test('a model that is not a causal LM is refused with one clear line naming the file', async () => {
+	const dir = writeTinyJudge({family: 'gpt2'});
+	const file = path.join(dir, 'model.onnx');
+	const model = decodeModel(readFileSync(file));
+	model.graph.inputs = model.graph.inputs.map(i => (i.name === 'input_ids' ? {...i, name: 'tokens'} : i));
+	for (const n of model.graph.nodes) {
+		n.inputs = n.inputs.map(x => (x === 'input_ids' ? 'tokens' : x));
+	}
+	writeFileSync(file, encodeModel(model));
+	await assert.rejects(OnnxJudge.open(dir, {pool}), {name: 'UserError', message: /no "input_ids" input/});
+});
+
+test('greedy generation returns text for every input', async () => {
+	const judge = await OnnxJudge.open(writeTinyJudge({family: 'gpt2'}), {pool});
+	const out = await judge.generate(SEGMENTS, ['apple', 'pear'], 4);
+	assert.equal(out.length, 2);
+	assert.ok(out.every(s => typeof s === 'string'));
+});
