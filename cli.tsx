@@ -21,6 +21,8 @@ const cli = meow(
 		importMeta: import.meta,
 		flags: {
 			json: {type: 'boolean', default: false},
+			prompt: {type: 'string'},
+			maxTokens: {type: 'string'},
 		},
 	},
 );

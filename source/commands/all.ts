@@ -3,4 +3,6 @@
  */
 import {registerCommand} from './index.js';
 
-void registerCommand;
+registerCommand(async () => (await import('./judges.js')).judgesCheckCommand);
+registerCommand(async () => (await import('./judges.js')).judgesGenerateCommand);
+registerCommand(async () => (await import('./judges.js')).judgesImportCommand);

@@ -23,6 +23,11 @@ export type OnnxJudgeOptions = {
 	heldout?: boolean;
 	/** Batch limits. */
 	limits?: BatchLimits;
+	/**
+	 * Mask value at which the gradient is taken (default 1, DESIGN §2). 0.5 gives the midpoint-rule estimate of
+	 * L(without k) - L(P) = -integral of dL/dm_k over [0, 1], still one forward and one backward pass.
+	 */
+	maskPoint?: number;
 };
 
 export class OnnxJudge implements Judge {
@@ -31,12 +36,14 @@ export class OnnxJudge implements Judge {
 	private readonly graphs: JudgeGraphs;
 	private readonly pool: OrtPool;
 	private readonly limits: BatchLimits;
+	private readonly maskPoint: number;
 
 	private constructor(folder: JudgeFolder, graphs: JudgeGraphs, options: OnnxJudgeOptions) {
 		this.folder = folder;
 		this.graphs = graphs;
 		this.pool = options.pool;
 		this.limits = options.limits ?? DEFAULT_LIMITS;
+		this.maskPoint = options.maskPoint ?? 1;
 		this.info = {
 			name: folder.config.name,
 			family: folder.family,
@@ -88,7 +95,9 @@ export class OnnxJudge implements Judge {
 		let passes = 0;
 		await this.forEachBatch(encoded, async batch => {
 			const B = batch.members.length;
-			const feeds = {...batch.feeds, segment_mask: segmentMask(B, K, this.graphs.info.floatType)};
+			const mask = segmentMask(B, K, this.graphs.info.floatType);
+			(mask.data as Float32Array).fill(this.maskPoint);
+			const feeds = {...batch.feeds, segment_mask: mask};
 			const out = await this.pool.run(
 				{key: `${this.graphs.key}-attr`, modelPath: attribution.path, optimization: this.optimization(), feeds, outputs: ['loss', 'segment_grad']},
 				signal,
@@ -123,6 +132,26 @@ export class OnnxJudge implements Judge {
 			}
 		});
 		return {losses, targetTokens: encoded.map(e => e.ids.length - e.contextLength), importance, method: 'loo', passes};
+	}
+
+	/** Loss of each example with the segment mask set to `mask` (one value per segment; 1 = kept). */
+	async maskedLoss(segments: readonly string[], examples: readonly JudgeExample[], mask: readonly number[], signal?: AbortSignal): Promise<number[]> {
+		const encoded = await this.encode(segments, examples);
+		const K = segments.length;
+		const ft = this.graphs.info.floatType;
+		const losses = new Array<number>(examples.length).fill(Number.NaN);
+		await this.forEachBatch(encoded, async batch => {
+			const B = batch.members.length;
+			const m = segmentMask(B, K, ft);
+			for (let b = 0; b < B; b++) {
+				for (let k = 0; k < K; k++) {
+					(m.data as Float32Array)[b * K + k] = mask[k]!;
+				}
+			}
+			const out = await this.runLoss(batch.feeds, m, signal);
+			batch.members.forEach((i, b) => (losses[i] = Number(out.loss!.data[b])));
+		});
+		return losses;
 	}
 
 	async generate(segments: readonly string[], inputs: readonly string[], maxTokens: number, signal?: AbortSignal): Promise<string[]> {
