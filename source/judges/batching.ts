@@ -61,7 +61,21 @@ export function makeBatches(examples: readonly EncodedExample[], limits: BatchLi
 }
 
 /** The feeds of one batch. `floatType` is the judge graph's float type. */
-export function batchFeeds(examples: readonly EncodedExample[], members: readonly number[], floatType: DType, pastInputs: readonly {name: string; dtype: DType; heads: number; headDim: number}[], withPositions: boolean): Batch {
+/** What the judge graph takes besides the token ids. */
+export type GraphInputs = {
+	/** The graph's float type. */
+	floatType: DType;
+	/** past_key_values.* inputs, fed as zero-length tensors. */
+	pastInputs: readonly {name: string; dtype: DType; heads: number; headDim: number}[];
+	/** Whether the graph takes position_ids. */
+	hasPositionIds: boolean;
+	/** Whether the head runs only at target positions (target_positions, target_ids, target_weight are [B,K]). */
+	targetPositions: boolean;
+};
+
+/** The feeds of one batch. */
+export function batchFeeds(examples: readonly EncodedExample[], members: readonly number[], inputs: GraphInputs): Batch {
+	const {floatType, pastInputs} = inputs;
 	const B = members.length;
 	const T = Math.max(...members.map(i => examples[i]!.ids.length));
 	const ids = new BigInt64Array(B * T);
@@ -95,16 +109,42 @@ export function batchFeeds(examples: readonly EncodedExample[], members: readonl
 		input_ids: {dtype: 'int64', dims: [B, T], data: ids},
 		attention_mask: {dtype: 'int64', dims: [B, T], data: mask},
 		segment_ids: {dtype: 'int64', dims: [B, T], data: segmentIds},
-		target_ids: {dtype: 'int64', dims: [B, T], data: targets},
-		target_weight: {dtype: floatType, dims: [B, T], data: weights},
+		...(inputs.targetPositions ? compactTargets(examples, members, floatType) : {
+			target_ids: {dtype: 'int64', dims: [B, T], data: targets},
+			target_weight: {dtype: floatType, dims: [B, T], data: weights},
+		}),
 	};
-	if (withPositions) {
+	if (inputs.hasPositionIds) {
 		feeds.position_ids = {dtype: 'int64', dims: [B, T], data: positions};
 	}
 	for (const p of pastInputs) {
 		feeds[p.name] = {dtype: p.dtype, dims: [B, p.heads, 0, p.headDim], data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
 	}
 	return {members: [...members], length: T, feeds};
+}
+
+/** target_positions, target_ids and target_weight as [B,K]: only the positions that predict a target token. */
+function compactTargets(examples: readonly EncodedExample[], members: readonly number[], floatType: DType): Record<string, Tensor> {
+	const B = members.length;
+	const K = Math.max(1, ...members.map(i => examples[i]!.ids.length - examples[i]!.contextLength));
+	const positions = new BigInt64Array(B * K);
+	const ids = new BigInt64Array(B * K);
+	const weights = new (floatType === 'float64' ? Float64Array : Float32Array)(B * K);
+	members.forEach((m, b) => {
+		const e = examples[m]!;
+		const count = e.ids.length - e.contextLength;
+		for (let j = 0; j < count; j++) {
+			// Position contextLength - 1 + j predicts target token j.
+			positions[b * K + j] = BigInt(e.contextLength - 1 + j);
+			ids[b * K + j] = BigInt(e.ids[e.contextLength + j]!);
+			weights[b * K + j] = 1 / count;
+		}
+	});
+	return {
+		target_positions: {dtype: 'int64', dims: [B, K], data: positions},
+		target_ids: {dtype: 'int64', dims: [B, K], data: ids},
+		target_weight: {dtype: floatType, dims: [B, K], data: weights},
+	};
 }
 
 /** A [B, S] segment mask of ones, with segment `drop` of every row set to 0 when given (leave-one-out). */

@@ -15,7 +15,7 @@ import {buildAttributionGraph, buildLossGraph, inspectCausalLm, JudgeGraphError,
 import {decodeModel, writeModel} from '../onnx/proto.js';
 
 /** Bump when the surgery or autodiff changes what they emit, so cached graphs are rebuilt. */
-const SURGERY_VERSION = 1;
+const SURGERY_VERSION = 2;
 
 /** Where cached judge graphs live: $GMPO_CACHE_DIR, else ~/.cache/gmpo. */
 export function cacheDir(): string {
@@ -62,7 +62,7 @@ export async function judgeGraphs(modelPath: string, options: {baseline?: Baseli
 		throw error;
 	}
 	if (!existsSync(lossPath)) {
-		writeModel(lossPath, buildLossGraph(model, {baseline, padTokenId: options.padTokenId}).model);
+		writeModel(lossPath, buildLossGraph(model, {baseline, padTokenId: options.padTokenId, targetPositions: true}).model);
 	}
 	let attribution: JudgeGraphs['attribution'];
 	if (existsSync(attrPath)) {
@@ -71,7 +71,7 @@ export async function judgeGraphs(modelPath: string, options: {baseline?: Baseli
 		attribution = {reason: readFileSync(failPath, 'utf8')};
 	} else {
 		try {
-			const built = await buildAttributionGraph(model, {baseline, padTokenId: options.padTokenId});
+			const built = await buildAttributionGraph(model, {baseline, padTokenId: options.padTokenId, targetPositions: true});
 			writeModel(attrPath, built.model);
 			attribution = {path: attrPath};
 		} catch (error) {

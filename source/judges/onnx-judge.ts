@@ -189,6 +189,6 @@ export class OnnxJudge implements Judge {
 	private async forEachBatch(encoded: EncodedExample[], fn: (batch: ReturnType<typeof batchFeeds>) => Promise<void>): Promise<void> {
 		const info = this.graphs.info;
 		// Batches run concurrently, so both workers of the pool are busy.
-		await Promise.all(makeBatches(encoded, this.limits).map(members => fn(batchFeeds(encoded, members, info.floatType, info.pastInputs, info.hasPositionIds))));
+		await Promise.all(makeBatches(encoded, this.limits).map(members => fn(batchFeeds(encoded, members, {...info, targetPositions: true}))));
 	}
 }

@@ -26,6 +26,11 @@ export type JudgeGraphOptions = {
 	baseline?: Baseline;
 	/** Token id whose embedding is the baseline when baseline = "pad". */
 	padTokenId?: number;
+	/**
+	 * Compute the LM head only at the positions given by an extra input target_positions [B,K]; target_ids and
+	 * target_weight are then [B,K] (default: every position, target_ids and target_weight [B,T]).
+	 */
+	targetPositions?: boolean;
 };
 
 /** What the surgery found in the source graph. */
@@ -112,11 +117,12 @@ export function buildLossGraph(source: Model, options: JudgeGraphOptions = {}): 
 	const embedding = g.nodes.find(n => n.name === info.embeddingNode)!;
 	const hidden = embedding.outputs[0]!;
 
+	const targetDim = options.targetPositions ? 'num_targets' : 'sequence_length';
 	g.inputs.push(
 		{name: 'segment_mask', dtype: ft, shape: ['batch_size', 'num_segments']},
 		{name: 'segment_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length']},
-		{name: 'target_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length']},
-		{name: 'target_weight', dtype: ft, shape: ['batch_size', 'sequence_length']},
+		{name: 'target_ids', dtype: 'int64', shape: ['batch_size', targetDim]},
+		{name: 'target_weight', dtype: ft, shape: ['batch_size', targetDim]},
 	);
 
 	// Per-token scale: 1 + onehot(segment_ids) @ (segment_mask - 1); tokens with id -1 match no column and keep 1.
@@ -134,13 +140,59 @@ export function buildLossGraph(source: Model, options: JudgeGraphOptions = {}): 
 		}
 	}
 
-	// Loss head: -sum_t w[b,t] log softmax(logits)[b,t,target[b,t]].
-	const logp = b.softmax('logits', -1, 3, 'LogSoftmax');
+	// Loss head: -sum_j w[b,j] log softmax(logits)[b,j,target[b,j]].
+	const logits = options.targetPositions ? logitsAtTargets(b, model) : 'logits';
+	const logp = b.softmax(logits, -1, 3, 'LogSoftmax');
 	const picked = b.squeeze(b.op('GatherElements', [logp, b.unsqueeze('target_ids', [2])], {axis: attr.int(2)}), [2]);
 	const weighted = b.op('Mul', [picked, 'target_weight']);
 	b.opInto('loss', 'Neg', [b.reduceSum(weighted, [1], false)]);
 	g.outputs = [{name: 'loss', dtype: ft, shape: ['batch_size']}];
+	removeDeadNodes(model);
 	return {model, info};
+}
+
+/**
+ * Compute the LM head only at the positions that predict a target token: the hidden states entering the final
+ * MatMul are gathered at `target_positions` [B,K] first, so the head (often most of a model's FLOPs with a large
+ * vocabulary) and the log-softmax run on K positions instead of T. target_ids and target_weight are then [B,K].
+ */
+function logitsAtTargets(b: GraphBuilder, model: Model): string {
+	const g = model.graph;
+	const head = producerMap(g).get('logits');
+	if (!head || head.op !== 'MatMul') {
+		throw new JudgeGraphError(`the logits come from a ${head?.op ?? 'missing'} node, not a MatMul: the head cannot be limited to target positions`);
+	}
+	const hidden = head.inputs[0]!;
+	g.inputs.push({name: 'target_positions', dtype: 'int64', shape: ['batch_size', 'num_targets']});
+	// Index [B,K] -> [B,K,d] for GatherElements along the time axis.
+	const width = b.op('Slice', [b.op('Shape', [hidden]), b.int64s([2]), b.int64s([3]), b.int64s([0])]);
+	const shape = b.op('Concat', [b.op('Shape', ['target_positions']), width], {axis: attr.int(0)});
+	const index = b.op('Expand', [b.unsqueeze('target_positions', [2]), shape]);
+	const selected = b.op('GatherElements', [hidden, index], {axis: attr.int(1)});
+	return b.op('MatMul', [selected, head.inputs[1]!]);
+}
+
+/** Drop nodes whose outputs nothing reads (the full-width head once it is replaced, present.* outputs, ...). */
+function removeDeadNodes(model: Model): void {
+	const g = model.graph;
+	let changed = true;
+	while (changed) {
+		const needed = new Set(g.outputs.map(o => o.name));
+		for (const n of g.nodes) {
+			for (const x of n.inputs) {
+				needed.add(x);
+			}
+		}
+		const before = g.nodes.length;
+		g.nodes = g.nodes.filter(n => n.outputs.some(o => needed.has(o)));
+		changed = g.nodes.length !== before;
+	}
+	const used = new Set(g.nodes.flatMap(n => n.inputs));
+	for (const name of [...g.initializers.keys()]) {
+		if (!used.has(name)) {
+			g.initializers.delete(name);
+		}
+	}
 }
 
 type Masked = {output: string; nodes: Set<string>};
@@ -169,8 +221,8 @@ function maskEmbedding(b: GraphBuilder, hidden: string, scale: string, embedding
 	return {output, nodes};
 }
 
-/** Feeds at a given size, for the shape probe of the gradient pipeline. */
-export function probeFeeds(info: CausalLmInterface, batch: number, length: number, segments: number): Feeds {
+/** Feeds at a given size, for the shape probe of the gradient pipeline (K = targets per row with target positions). */
+export function probeFeeds(info: CausalLmInterface, batch: number, length: number, segments: number, targetCount?: number): Feeds {
 	const n = batch * length;
 	const ids = new BigInt64Array(n);
 	const segIds = new BigInt64Array(n);
@@ -197,13 +249,26 @@ export function probeFeeds(info: CausalLmInterface, batch: number, length: numbe
 	for (const p of info.pastInputs) {
 		feeds[p.name] = ortTensor(p.dtype, new (p.dtype === 'float64' ? Float64Array : Float32Array)(0), [batch, p.heads, 0, p.headDim]);
 	}
+	if (targetCount !== undefined) {
+		const k = batch * targetCount;
+		const at = new BigInt64Array(k);
+		const ids2 = new BigInt64Array(k);
+		for (let i = 0; i < k; i++) {
+			at[i] = BigInt((i * 3 + 1) % length);
+			ids2[i] = BigInt((i * 5 + 2) % info.vocabSize);
+		}
+		feeds.target_positions = ortTensor('int64', at, [batch, targetCount]);
+		feeds.target_ids = ortTensor('int64', ids2, [batch, targetCount]);
+		feeds.target_weight = ortTensor(info.floatType, new floats(k).fill(1 / targetCount), [batch, targetCount]);
+	}
 	return feeds;
 }
 
 /** The judge graph computing `loss` and `segment_grad` (attribution: one forward and one backward pass). */
 export async function buildAttributionGraph(source: Model, options: JudgeGraphOptions = {}): Promise<{model: Model; info: CausalLmInterface}> {
 	const {model, info} = buildLossGraph(source, options);
-	const probes = [probeFeeds(info, 2, 5, 3), probeFeeds(info, 3, 7, 4)];
+	const k = options.targetPositions ? [2, 3] : [undefined, undefined];
+	const probes = [probeFeeds(info, 2, 5, 3, k[0]), probeFeeds(info, 3, 7, 4, k[1])];
 	const {model: withGrad} = await buildGradientModel(model, {
 		loss: 'loss',
 		wrt: ['segment_mask'],

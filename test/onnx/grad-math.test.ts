@@ -103,6 +103,16 @@ test('Pow gradient with a constant scalar exponent (initializer, float64)', () =
 		output: 'y',
 	}));
 
+for (const [exponent, lo] of [[1, -1.5], [2, -1.5], [0.5, 0.2], [-1, 0.3], [2.5, 0.2]] as const) {
+	test(`Pow gradient with the constant exponent ${exponent} (special-cased forms and the general one)`, () =>
+		fd({
+			nodes: [node('Pow', ['x', 'e'], ['y'])],
+			inputs: {x: randomTensor([2, 3], 40, lo, 1.5)},
+			initializers: {e: tensorOf('float64', [1], [exponent])},
+			output: 'y',
+		}));
+}
+
 test('Pow gradient with a broadcast fractional exponent of another dtype (float32 exponent, float64 base)', () =>
 	fd({
 		nodes: [node('Pow', ['x', 'e'], ['y'])],

@@ -30,7 +30,7 @@ const EXAMPLES = [
 	{input: 'pear', target: 'PEAR and more'},
 ];
 
-async function encodedFeeds(dir: string) {
+async function encodedFeeds(dir: string, targetPositions = true) {
 	const pool = new OrtPool({workers: 1});
 	const judge = await OnnxJudge.open(dir, {pool});
 	const encoded = await judge.encode(SEGMENTS, EXAMPLES);
@@ -38,7 +38,7 @@ async function encodedFeeds(dir: string) {
 	const info = judge.graphInfo;
 	const [members] = makeBatches(encoded, {maxBatch: 8, maxTokens: 1 << 16});
 	assert.equal(members!.length, 3);
-	const batch = batchFeeds(encoded, members!, info.floatType, info.pastInputs, info.hasPositionIds);
+	const batch = batchFeeds(encoded, members!, {...info, targetPositions});
 	assert.ok(batch.length !== 5 && batch.length !== 7, 'sequence length differs from the probe sizes');
 	assert.ok(new Set(encoded.map(e => e.ids.length)).size === 3, 'examples differ in length, so the batch is padded');
 	return {batch, info, folder: await loadJudgeFolder(dir)};
@@ -55,11 +55,13 @@ for (const family of ['gpt2', 'llama'] as const) {
 		}
 		test(`${family}: segment_grad equals finite differences of the loss (float64, baseline ${baseline}, padded batch)`, async () => {
 			const dir = writeTinyJudge({family, dtype: 'float64'});
-			const {batch, folder} = await encodedFeeds(dir);
+			// GPT-2 runs the full-width head (every position), Llama the head at target positions only.
+			const targetPositions = family === 'llama';
+			const {batch, folder} = await encodedFeeds(dir, targetPositions);
 			const source = readModel(folder.modelPath);
 			const padTokenId = 3;
-			const attr = await buildAttributionGraph(source, {baseline, padTokenId});
-			const loss = buildLossGraph(source, {baseline, padTokenId});
+			const attr = await buildAttributionGraph(source, {baseline, padTokenId, targetPositions});
+			const loss = buildLossGraph(source, {baseline, padTokenId, targetPositions});
 			const gs = await createSession(encodeModel(attr.model), {optimization: 'basic'});
 			const ls = await createSession(encodeModel(loss.model), {optimization: 'basic'});
 			const B = 3;
@@ -92,7 +94,7 @@ for (const family of ['gpt2', 'llama'] as const) {
 		const dir = writeTinyJudge({family, dtype: 'float64'});
 		const {batch, folder} = await encodedFeeds(dir);
 		const source = readModel(folder.modelPath);
-		const {model, info} = buildLossGraph(source);
+		const {model, info} = buildLossGraph(source, {targetPositions: true});
 		const weightNames = family === 'gpt2' ? ['transformer.wte.weight', 'transformer.h.0.attn.c_attn.weight', 'transformer.h.1.mlp.c_fc.bias'] : ['model.embed_tokens.weight', 'model.layers.0.self_attn.k_proj.weight', 'model.layers.1.mlp.down_proj.weight'];
 		const weightFeeds: Feeds = {};
 		for (const w of weightNames) {
@@ -101,7 +103,7 @@ for (const family of ['gpt2', 'llama'] as const) {
 			model.graph.inputs.push({name: w, dtype: t.dtype, shape: t.dims});
 			weightFeeds[w] = fromIr(t);
 		}
-		const probes = [2, 3].map(b => ({...probeFeeds(info, b, b + 4, 2), ...weightFeeds}));
+		const probes = [2, 3].map(b => ({...probeFeeds(info, b, b + 4, 2, b), ...weightFeeds}));
 		const total = model;
 		// Sum the per-example losses into a scalar so finite differences see one number.
 		total.graph.nodes.push({op: 'ReduceSum', domain: '', name: 'test/sum', inputs: ['loss', 'test/axes'], outputs: ['test/total'], attrs: {keepdims: {type: 'int', value: 0}}});

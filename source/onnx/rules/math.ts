@@ -107,9 +107,24 @@ registerGrad('Pow', {
 			);
 		}
 		const dtype = shape(x).dtype;
-		// The exponent may have another type (an integer or float32 exponent of a float64 base).
-		const ef = shape(e).dtype === dtype ? e : b.cast(e, dtype);
-		const local = b.op('Mul', [ef, b.op('Pow', [x, b.op('Sub', [ef, scalar(1, x)])])]);
+		const constant = b.graph.initializers.get(e);
+		const value = constant && constant.dims.every(d => d === 1) && !Array.isArray(constant.data) ? Number(constant.data[0]) : undefined;
+		// Common constant exponents get cheap elementwise forms: Pow itself is one of the slowest kernels.
+		const special: Record<number, () => string> = {
+			1: () => scalar(1, x),
+			2: () => b.op('Mul', [x, scalar(2, x)]),
+			3: () => b.op('Mul', [b.op('Mul', [x, x]), scalar(3, x)]),
+			0.5: () => b.op('Div', [scalar(0.5, x), node.outputs[0]!]),
+			[-1]: () => b.op('Neg', [b.op('Mul', [node.outputs[0]!, node.outputs[0]!])]),
+		};
+		let local: string;
+		if (value !== undefined && special[value] && shape(node.outputs[0]!).dims.length === shape(x).dims.length) {
+			local = special[value]!();
+		} else {
+			// The exponent may have another type (an integer or float32 exponent of a float64 base).
+			const ef = shape(e).dtype === dtype ? e : b.cast(e, dtype);
+			local = b.op('Mul', [ef, b.op('Pow', [x, b.op('Sub', [ef, scalar(1, x)])])]);
+		}
 		return [unbroadcast(b.op('Mul', [dy[0]!, local]), x, node.outputs[0]!), undefined];
 	},
 });

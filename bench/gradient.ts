@@ -1,0 +1,59 @@
+/**
+ * Forward vs forward+backward cost of the judge graphs: the bare model (logits), the loss graph (forward + loss
+ * head) and the attribution graph (loss + segment_grad: one forward and one backward pass), for both families at
+ * d = 64 and 256, T = 128 and 512, batch 8, one intra-op thread. R = attribution / loss graph.
+ */
+import {buildGpt2, randomGpt2Weights, type Gpt2Config} from '../source/onnx/builders/gpt2.js';
+import {buildLlama, randomLlamaWeights, type LlamaConfig} from '../source/onnx/builders/llama.js';
+import type {Model} from '../source/onnx/ir.js';
+import {buildAttributionGraph, buildLossGraph, probeFeeds} from '../source/onnx/judge-graph.js';
+import {createSession, run as ortRun, type Feeds} from '../source/onnx/ort.js';
+import {encodeModel} from '../source/onnx/proto.js';
+import {fmt, report, timeIt, type Table} from './report.js';
+
+const VOCAB = 1024;
+/** Target tokens per example (the head runs only there, as in the product). */
+const TARGETS = 16;
+
+function model(family: 'gpt2' | 'llama', d: number): Model {
+	if (family === 'gpt2') {
+		const c: Gpt2Config = {vocabSize: VOCAB, nPositions: 512, nEmbd: d, nLayer: 4, nHead: d / 32, layerNormEpsilon: 1e-5, bosTokenId: 0, eosTokenId: 0, dtype: 'float32'};
+		return buildGpt2(c, randomGpt2Weights(c, 1));
+	}
+	const c: LlamaConfig = {vocabSize: VOCAB, hiddenSize: d, intermediateSize: Math.round((8 * d) / 3), numHiddenLayers: 4, numAttentionHeads: d / 32, numKeyValueHeads: Math.max(1, d / 64), maxPositionEmbeddings: 512, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false, bosTokenId: 0, eosTokenId: 0, dtype: 'float32'};
+	return buildLlama(c, randomLlamaWeights(c, 1));
+}
+
+export async function run(quick: boolean): Promise<void> {
+	const sizes = quick ? [64] : [64, 256];
+	const lengths = quick ? [128] : [128, 512];
+	const reps = quick ? 2 : 3;
+	const batch = 8;
+	const segments = 16;
+	const table: Table = {columns: ['family', 'd', 'T', 'bare forward ms', 'loss graph ms', 'forward+backward ms', 'R = fwd+bwd / loss'], rows: []};
+	let maxRatio = 0;
+	for (const family of ['gpt2', 'llama'] as const) {
+		for (const d of sizes) {
+			const source = model(family, d);
+			const loss = buildLossGraph(source, {targetPositions: true});
+			const attr = await buildAttributionGraph(source, {targetPositions: true});
+			const sessions = await Promise.all([source, loss.model, attr.model].map(m => createSession(encodeModel(m), {threads: 1})));
+			for (const T of lengths) {
+				const feeds: Feeds = probeFeeds(loss.info, batch, T, segments, TARGETS);
+				const bareFeeds = Object.fromEntries(Object.entries(feeds).filter(([k]) => sessions[0]!.inputNames.includes(k)));
+				const bare = await timeIt(() => ortRun(sessions[0]!, bareFeeds, ['logits']), reps);
+				const fwd = await timeIt(() => ortRun(sessions[1]!, feeds, ['loss']), reps);
+				const both = await timeIt(() => ortRun(sessions[2]!, feeds, ['loss', 'segment_grad']), reps);
+				const ratio = both / fwd;
+				maxRatio = Math.max(maxRatio, ratio);
+				table.rows.push([family, d, T, fmt(bare, 1), fmt(fwd, 1), fmt(both, 1), fmt(ratio, 2)]);
+				process.stderr.write(`gradient: ${family} d=${d} T=${T}: R=${ratio.toFixed(2)}\n`);
+			}
+			await Promise.all(sessions.map(s => s.release()));
+		}
+	}
+	report('gradient', 'Gradient engine: forward vs forward+backward (segment_grad)', [{table}], {max_ratio: Number(maxRatio.toFixed(3)), goal: 2.5, batch, segments}, {
+		quick,
+		notes: [`Batch ${batch}, ${segments} segments, 4 layers, vocabulary ${VOCAB}, float32, onnxruntime level "all", 1 intra-op thread, median of ${reps} runs after a warm-up. Goal R <= 2.5.`],
+	});
+}

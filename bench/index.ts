@@ -1,0 +1,19 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- NAME [--quick]` runs one. Each prints a table and a
+ * last line `RESULT {...}`; full runs also rewrite their table in BENCHMARKS.md.
+ */
+const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}>> = {
+	gradient: () => import('./gradient.js'),
+};
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const names = args.filter(a => !a.startsWith('--'));
+const unknown = names.filter(n => !(n in BENCHES));
+if (unknown.length > 0) {
+	process.stderr.write(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${Object.keys(BENCHES).join(', ')}\n`);
+	process.exit(2);
+}
+for (const name of names.length > 0 ? names : Object.keys(BENCHES)) {
+	await (await BENCHES[name]!()).run(quick);
+}
