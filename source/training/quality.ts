@@ -1,0 +1,146 @@
+/**
+ * The quality figures of a bundled judge, computed from its folder exactly as the product loads it
+ * (loadJudgeFolder, encodeExample, the judge loss graph over model.onnx), on a fixed sample of held-out problems:
+ *
+ * - held-out loss: mean cross-entropy (nats per token) of the target tokens (answer and <|endoftext|>) of held-out
+ *   corpus examples, against a unigram model of target tokens estimated on training examples;
+ * - greedy: the share of clear instructions (only the task's own sentences) whose greedy continuation is exactly
+ *   the answer followed by <|endoftext|>;
+ * - misleading: the share of pairs where the clear instruction gives the base answer a lower mean target loss than
+ *   the same instruction with one misleading sentence added (a modifier that changes the answer).
+ */
+import {encodeExample, loadJudgeFolder, type JudgeFolder} from '../judges/judge-folder.js';
+import {buildLossGraph, inspectCausalLm, type CausalLmInterface} from '../onnx/judge-graph.js';
+import {createSession, release, run, type OrtSession} from '../onnx/ort.js';
+import {encodeModel, readModel} from '../onnx/proto.js';
+import {generateCorpus, makeExample, type CorpusExample, type InstructionSentence} from './corpus.js';
+import {makeBatch, type EncodedExample} from './data.js';
+import {greedyDecode} from './greedy.js';
+import {applyModifiers, contentApplies, CONTENT_MODIFIERS, FORMAT_MODIFIERS, type ModifierKind} from './modifiers.js';
+import {MODIFIER_PHRASES} from './phrases.js';
+import {createRng} from './random.js';
+import {END_OF_TEXT} from './template.js';
+import {batchFeeds} from './train-graph.js';
+
+/** Seed of the held-out quality sample (fixed: every judge and every build is measured on the same problems). */
+export const QUALITY_SEED = 4242;
+/** Default size of the quality sample. */
+export const QUALITY_COUNT = 160;
+
+/** A judge's quality figures. */
+export type QualityReport = {
+	/** Held-out examples evaluated. */
+	examples: number;
+	/** Mean target-token cross-entropy on held-out examples (nats). */
+	heldoutLoss: number;
+	/** The same for the unigram baseline. */
+	unigramLoss: number;
+	/** heldoutLoss / unigramLoss. */
+	lossRatio: number;
+	/** Share of clear instructions answered exactly by greedy decoding. */
+	greedyRate: number;
+	/** Share of pairs where the clean instruction has the lower target loss. */
+	misleadingRate: number;
+};
+
+/** The held-out problems of the quality sample with clear and misleading variants. */
+export type QualityCase = {
+	/** The corpus example (its own instruction, filler and modifiers included). */
+	example: CorpusExample;
+	/** The base task's sentences only; its target is the base answer. */
+	clear: CorpusExample;
+	/** The clear instruction with one misleading sentence added; scored against the base answer too. */
+	misleading: CorpusExample;
+};
+
+/** The fixed quality sample. */
+export function qualityCases(count = QUALITY_COUNT, seed = QUALITY_SEED): QualityCase[] {
+	const rng = createRng(seed + 1);
+	return generateCorpus({seed, count, split: 'heldout'}).map(example => {
+		const helpful = example.instruction.filter(s => s.role === 'helpful');
+		const clear = makeExample(example.taskType, example.input, helpful);
+		const options: ModifierKind[] = [...CONTENT_MODIFIERS.filter(m => contentApplies(m, clear.target)), ...FORMAT_MODIFIERS];
+		const modifier = rng.pick(options.filter(m => applyModifiers(clear.target, [m]) !== clear.target));
+		const sentence: InstructionSentence = {text: rng.pick(MODIFIER_PHRASES[modifier]), role: 'misleading', modifier};
+		const at = rng.int(0, helpful.length);
+		const misleading = makeExample(example.taskType, example.input, [...helpful.slice(0, at), sentence, ...helpful.slice(at)]);
+		return {example, clear, misleading};
+	});
+}
+
+/** Per-example mean target-token losses (nats) of (prompt, input, target) triples under a judge. */
+export async function targetLosses(
+	judge: JudgeFolder,
+	session: OrtSession,
+	info: CausalLmInterface,
+	items: readonly {prompt: string; input: string; target: string}[]): Promise<{mean: number[]; tokens: number[]}> {
+	const encoded: EncodedExample[] = [];
+	for (const it of items) {
+		const t = await encodeExample(judge, [it.prompt], it.input, it.target);
+		encoded.push({ids: Int32Array.from([...t.contextIds, ...t.targetIds]), targetStart: t.contextIds.length});
+	}
+	const mean: number[] = [];
+	for (let i = 0; i < encoded.length; i += 32) {
+		const idx = Array.from({length: Math.min(32, encoded.length - i)}, (_, k) => i + k);
+		const out = await run(session, batchFeeds(info, makeBatch(encoded, idx, 0, 'row')), ['loss']);
+		mean.push(...(out.loss!.data as Float32Array));
+	}
+	return {mean, tokens: encoded.map(e => e.ids.length - e.targetStart)};
+}
+
+/** Unigram target-token distribution (add-one smoothed) from training examples, as negative log-probabilities. */
+export async function unigramTargetNll(judge: JudgeFolder, count = 3000, seed = 1): Promise<Float64Array> {
+	const counts = new Float64Array(judge.tokenizer.vocabSize).fill(1);
+	for (const e of generateCorpus({seed, count, split: 'train'})) {
+		for (const id of (await encodeExample(judge, [e.prompt], e.input, e.target)).targetIds) counts[id]! += 1;
+	}
+	const total = counts.reduce((a, b) => a + b, 0);
+	return counts.map(c => -Math.log(c / total));
+}
+
+/** Evaluate a judge folder (model.onnx as written, weights as initializers). */
+export async function evaluateJudge(dir: string, count = QUALITY_COUNT): Promise<QualityReport> {
+	const judge = await loadJudgeFolder(dir);
+	const eos = judge.tokenizer.tokenId(END_OF_TEXT)!;
+	const source = readModel(judge.modelPath);
+	const info = inspectCausalLm(source);
+	const lossSession = await createSession(encodeModel(buildLossGraph(source).model), {threads: 1});
+	const decoder = await createSession(judge.modelPath, {threads: 1});
+	try {
+		const cases = qualityCases(count);
+		const own = await targetLosses(judge, lossSession, info, cases.map(c => c.example));
+		const nll = await unigramTargetNll(judge);
+		let uni = 0;
+		let tokens = 0;
+		for (const c of cases) {
+			for (const id of (await encodeExample(judge, [c.example.prompt], c.example.input, c.example.target)).targetIds) uni += nll[id]!;
+		}
+		own.tokens.forEach(n => (tokens += n));
+		const heldoutLoss = own.mean.reduce((a, m, i) => a + m * own.tokens[i]!, 0) / tokens;
+		const unigramLoss = uni / tokens;
+
+		const clean = await targetLosses(judge, lossSession, info, cases.map(c => c.clear));
+		const misled = await targetLosses(judge, lossSession, info, cases.map(c => ({...c.misleading, target: c.clear.target})));
+		const wins = clean.mean.filter((m, i) => m < misled.mean[i]!).length;
+
+		const contexts: number[][] = [];
+		for (const c of cases) contexts.push((await encodeExample(judge, [c.clear.prompt], c.clear.input, c.clear.target)).contextIds);
+		const decoded = await greedyDecode(decoder, info, contexts, {eos, pad: eos, maxNewTokens: 32});
+		let follows = 0;
+		for (let i = 0; i < cases.length; i++) {
+			const text = await judge.tokenizer.decode(decoded[i]!.ids);
+			if (decoded[i]!.stopped && text === `${judge.config.format.type === 'plain' ? judge.config.format.targetPrefix : ''}${cases[i]!.clear.target}`) follows++;
+		}
+		return {
+			examples: cases.length,
+			heldoutLoss,
+			unigramLoss,
+			lossRatio: heldoutLoss / unigramLoss,
+			greedyRate: follows / cases.length,
+			misleadingRate: wins / cases.length,
+		};
+	} finally {
+		await release(lossSession);
+		await release(decoder);
+	}
+}
