@@ -6,6 +6,7 @@
 import type {Segment} from '../core/types.js';
 import {checkRequest} from './direct.js';
 import {noUsage, type Generator, type Proposal, type ProposalRequest, type ProposedEdit} from './types.js';
+import {mulberry32} from '../core/random.js';
 
 /** Options of the offline generator. */
 export type OfflineOptions = {
@@ -20,17 +21,7 @@ type Kind = 'delete' | 'swap' | 'phrase' | 'merge';
 /** One candidate: one edit, or two edits applied together (swap, merge). */
 type Option = {kind: Kind; edits: ProposedEdit[]};
 
-/** mulberry32: tiny, fast, and identical on every platform, which is all determinism needs here. */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+const rng = mulberry32;
 
 function shuffle<T>(items: T[], random: () => number): T[] {
 	const out = [...items];

@@ -6,18 +6,10 @@ import {buildGradientModel} from '../../source/onnx/gradient.js';
 import {tensorOf, type Model, type Node, type Tensor} from '../../source/onnx/ir.js';
 import {createSession, fromIr, run, type Feeds} from '../../source/onnx/ort.js';
 import {encodeModel} from '../../source/onnx/proto.js';
+import {mulberry32} from '../../source/core/random.js';
 
-/** A deterministic pseudo-random generator (mulberry32). */
-export function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** A deterministic pseudo-random generator. */
+export const rng = mulberry32;
 
 /** A float64 tensor of uniform values in [lo, hi). */
 export function randomTensor(dims: number[], seed: number, lo = -1, hi = 1): Tensor {

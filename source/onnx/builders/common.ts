@@ -8,6 +8,7 @@
  */
 import {GraphBuilder} from '../graph-builder.js';
 import {attr, sizeOf, tensorOf, type Dim, type Graph, type Model, type Tensor, type ValueInfo} from '../ir.js';
+import {mulberry32} from '../../core/random.js';
 
 /** The float types the builders emit. */
 export type FloatDType = 'float32' | 'float64';
@@ -27,17 +28,8 @@ const SEQ = 'sequence_length';
 const PAST = 'past_sequence_length';
 const TOTAL = 'past_sequence_length + sequence_length';
 
-/** A deterministic pseudo-random generator of uniform numbers in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** A deterministic pseudo-random generator of uniform numbers in [0, 1). */
+export const seededRandom = mulberry32;
 
 /** Standard normal samples from a uniform source (Box-Muller). */
 export function gaussian(uniform: () => number): () => number {
