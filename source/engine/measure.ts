@@ -1,0 +1,166 @@
+/**
+ * Running the judges on a prompt: attribution and scoring of one prompt on a batch, per objective, with the task's
+ * example weights. The task loss of judge j is the r-weighted mean of its example losses, sum_e r_e L_e / sum_e |r_e|
+ * (PMPO): an example with r < 0 is an output the prompt should make less likely, so its loss counts negatively.
+ * Importances are weighted the same way. Multi-objective tasks run every judge once per objective (each objective
+ * has its own references); the per-judge loss is then the objective-weighted mean.
+ */
+import type {TaskExample} from '../core/task.js';
+import type {JudgeLosses} from '../core/types.js';
+import type {AttributionMethod, Judge, JudgeExample} from '../judges/types.js';
+
+/** One objective: its name (the key in `targets`) and weight. Single-objective tasks have one, named "". */
+export type Objective = {
+	/** Key in each example's `targets`; "" for the single objective of a plain task. */
+	name: string;
+	/** Weight in the combined loss. */
+	weight: number;
+};
+
+/** The objectives of a task: its own, or the one implicit objective of a plain task. */
+export function taskObjectives(task: {objectives?: {name: string; weight: number}[]}): Objective[] {
+	return task.objectives?.map(o => ({name: o.name, weight: o.weight})) ?? [{name: '', weight: 1}];
+}
+
+/** Examples as a judge sees them for one objective. */
+export function judgeExamples(examples: readonly TaskExample[], objective: Objective): JudgeExample[] {
+	return examples.map(e => ({input: e.input, target: objective.name === '' ? e.target! : e.targets![objective.name]}));
+}
+
+/** An example's weight r (default 1). */
+export const weightOf = (e: TaskExample): number => e.weight ?? 1;
+
+/** sum_e r_e v_e / sum_e |r_e|; NaN when every weight is 0. */
+export function weightedMean(values: readonly number[], weights: readonly number[]): number {
+	let num = 0;
+	let den = 0;
+	values.forEach((v, i) => {
+		num += weights[i] * v;
+		den += Math.abs(weights[i]);
+	});
+	return den === 0 ? Number.NaN : num / den;
+}
+
+/** The r-weighted importance per segment: sum_e r_e I_e,k / sum_e |r_e| (rows are examples). */
+export function weightedImportance(perExample: readonly number[][], weights: readonly number[], segments: number): number[] {
+	return Array.from({length: segments}, (_, k) => weightedMean(perExample.map(row => row[k]), weights));
+}
+
+/** Objective-weighted mean of per-objective values. */
+export function combineObjectiveValues(values: Record<string, number>, objectives: readonly Objective[]): number {
+	let num = 0;
+	let den = 0;
+	for (const o of objectives) {
+		num += o.weight * values[o.name];
+		den += o.weight;
+	}
+	return num / den;
+}
+
+/** What judges said about one prompt on one batch, per judge and objective. */
+export type Measurement = {
+	/** Task loss per judge (objective-weighted mean of the r-weighted losses). */
+	losses: JudgeLosses;
+	/** Task loss per judge and objective. */
+	objectiveLosses: Record<string, Record<string, number>>;
+	/** Loss per judge and example (objective-weighted), aligned with the batch. */
+	exampleLosses: Record<string, number[]>;
+	/** Judge passes spent. */
+	passes: number;
+};
+
+/** Attribution adds per-segment importances. */
+export type Attribution = Measurement & {
+	/** Raw r-weighted importance per judge, objective and segment. */
+	importance: Record<string, Record<string, number[]>>;
+	/** How each judge computed its importances. */
+	methods: Record<string, AttributionMethod>;
+	/** Why a judge fell back to leave-one-out, by judge. */
+	fallbacks: Record<string, string>;
+};
+
+/** Shared arguments of the measuring functions. */
+export type MeasureInput = {
+	/** The judges to run. */
+	judges: readonly Judge[];
+	/** The prompt's segment texts. */
+	segments: readonly string[];
+	/** The batch. */
+	examples: readonly TaskExample[];
+	/** The task's objectives. */
+	objectives: readonly Objective[];
+	/** Cancels the judges' work. */
+	signal: AbortSignal;
+	/** Called after each judge call with (done, total). */
+	onProgress?: (done: number, total: number) => void;
+};
+
+function emptyMeasurement(): Measurement {
+	return {losses: {}, objectiveLosses: {}, exampleLosses: {}, passes: 0};
+}
+
+function record(m: Measurement, judge: string, objectives: readonly Objective[], perObjective: Record<string, number[]>, weights: number[]): void {
+	const byObjective: Record<string, number> = {};
+	for (const o of objectives) byObjective[o.name] = weightedMean(perObjective[o.name], weights);
+	m.objectiveLosses[judge] = byObjective;
+	m.losses[judge] = combineObjectiveValues(byObjective, objectives);
+	const n = weights.length;
+	m.exampleLosses[judge] = Array.from({length: n}, (_, e) =>
+		combineObjectiveValues(Object.fromEntries(objectives.map(o => [o.name, perObjective[o.name][e]])), objectives),
+	);
+}
+
+/** Loss of one prompt for every judge (and objective) on the batch. */
+export async function scorePrompt(input: MeasureInput): Promise<Measurement> {
+	const m = emptyMeasurement();
+	const weights = input.examples.map(weightOf);
+	const total = input.judges.length * input.objectives.length;
+	let done = 0;
+	for (const judge of input.judges) {
+		const perObjective: Record<string, number[]> = {};
+		for (const o of input.objectives) {
+			input.signal.throwIfAborted();
+			const result = await judge.score(input.segments, judgeExamples(input.examples, o), input.signal);
+			perObjective[o.name] = result.losses;
+			m.passes += 1;
+			input.onProgress?.(++done, total);
+		}
+		record(m, judge.info.name, input.objectives, perObjective, weights);
+	}
+	return m;
+}
+
+/**
+ * Importances and losses of the prompt for every judge (and objective) on the batch: one gradient attribution per
+ * judge and objective, or leave-one-out when the judge has no gradient or `method` asks for it.
+ */
+export async function attributePrompt(input: MeasureInput & {method?: 'auto' | 'loo'}): Promise<Attribution> {
+	const m: Attribution = {...emptyMeasurement(), importance: {}, methods: {}, fallbacks: {}};
+	const weights = input.examples.map(weightOf);
+	const total = input.judges.length * input.objectives.length;
+	let done = 0;
+	for (const judge of input.judges) {
+		const name = judge.info.name;
+		const perObjective: Record<string, number[]> = {};
+		m.importance[name] = {};
+		const loo = input.method === 'loo' || !judge.info.gradient.available;
+		for (const o of input.objectives) {
+			input.signal.throwIfAborted();
+			const examples = judgeExamples(input.examples, o);
+			const result = loo
+				? await judge.attributeLeaveOneOut(input.segments, examples, input.signal)
+				: await judge.attribute(input.segments, examples, input.signal);
+			if (result.importance.length !== examples.length || result.importance.some(row => row.length !== input.segments.length)) {
+				throw new Error(`judge ${name} returned importances of the wrong shape`);
+			}
+			perObjective[o.name] = result.losses;
+			m.importance[name][o.name] = weightedImportance(result.importance, weights, input.segments.length);
+			m.methods[name] = result.method;
+			if (result.fallbackReason) m.fallbacks[name] = result.fallbackReason;
+			m.passes += result.passes;
+			input.onProgress?.(++done, total);
+		}
+		record(m, name, input.objectives, perObjective, weights);
+	}
+	return m;
+}

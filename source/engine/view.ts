@@ -1,0 +1,147 @@
+/**
+ * The view of a round a driver decides on: candidates ranked by the acceptance rule (held-out judges reported, never
+ * deciding), per-judge ranks, the Pareto front and hypervolume of the objective losses for multi-objective tasks,
+ * and candidates made inapplicable by a later freeze marked as blocked.
+ */
+import {decide, type AcceptDecision} from '../core/accept.js';
+import {hypervolume, paretoFront} from '../core/multi-objective.js';
+import {joinSegments} from '../core/segment.js';
+import type {Task} from '../core/task.js';
+import type {Candidate, JudgeLosses, Segment} from '../core/types.js';
+import type {Measurement, Objective} from './measure.js';
+import type {RoundImportance} from './importance.js';
+import type {BudgetReport, EngineError, RoundView, ScoredCandidate, WorkPhase} from './types.js';
+
+/** The engine's record of the round in progress. */
+export type RoundWork = {
+	/** Round number. */
+	round: number;
+	/** Minibatch indices. */
+	batch: number[];
+	/** Importances, once attributed. */
+	importance?: RoundImportance;
+	/** Segments chosen for editing. */
+	targets: string[];
+	/** Per objective, its segments (mode "separate"). */
+	perObjective?: Record<string, string[]>;
+	/** The user's choice of segments, when made. */
+	override?: string[];
+	/** Loss of the current prompt per judge (selection judges from attribution, held-out ones scored). */
+	current: JudgeLosses;
+	/** Per judge and objective, for the current prompt. */
+	currentObjectives: Record<string, Record<string, number>>;
+	/** Loss per judge and example of the current prompt (selection judges), for the hard examples. */
+	exampleLosses: Record<string, number[]>;
+	/** Candidates in proposal order. */
+	candidates: Candidate[];
+	/** Scores of the candidates scored so far. */
+	scores: Map<string, Measurement>;
+	/** Ids of candidates whose scores are in the session log. */
+	logged: Set<string>;
+	/** Whether the current prompt's losses are in the session log. */
+	currentLogged: boolean;
+	/** Remarks for the user. */
+	notes: string[];
+	/** Work cancelled before it finished. */
+	cancelled?: WorkPhase;
+	/** The error that stopped the work. */
+	error?: EngineError;
+};
+
+/** What the view needs besides the round's work. */
+export type ViewContext = {
+	/** The current prompt's segments. */
+	segments: Segment[];
+	/** The task. */
+	task: Task;
+	/** Its objectives. */
+	objectives: readonly Objective[];
+	/** Judges that decide. */
+	selection: string[];
+	/** Judges only reported. */
+	heldout: string[];
+	/** Budget spent and left. */
+	budget: BudgetReport;
+};
+
+/** True when a candidate changes or deletes a segment that is frozen now. */
+export function isBlocked(candidate: Candidate, segments: readonly Segment[]): boolean {
+	const frozen = new Set(segments.filter(s => s.frozen).map(s => s.id));
+	return candidate.edits.some(e => e.op !== 'insert_after' && frozen.has(e.segment));
+}
+
+/** Mean over the selection judges of each objective's loss. */
+function objectiveMeans(perJudge: Record<string, Record<string, number>>, judges: readonly string[], objectives: readonly Objective[]) {
+	return Object.fromEntries(objectives.map(o => [o.name, judges.reduce((s, j) => s + perJudge[j][o.name], 0) / judges.length]));
+}
+
+/** The ranking of the scored, applicable candidates; undefined until there is something to rank. */
+export function rankCandidates(work: RoundWork, context: ViewContext): AcceptDecision | undefined {
+	const judges = [...context.selection, ...context.heldout];
+	if (context.selection.length === 0 || !judges.every(j => work.current[j] !== undefined)) return undefined;
+	const scored = work.candidates.filter(c => work.scores.has(c.id) && !isBlocked(c, context.segments));
+	if (scored.length === 0) return undefined;
+	return decide({
+		current: work.current,
+		candidates: scored.map(c => ({id: c.id, losses: work.scores.get(c.id)!.losses})),
+		heldout: context.heldout,
+		selection: context.selection,
+		aggregation: context.task.aggregation,
+		threshold: context.task.threshold,
+	});
+}
+
+/** Builds the view of the round. */
+export function buildView(work: RoundWork, context: ViewContext): RoundView {
+	const ranking = rankCandidates(work, context);
+	const byId = new Map(ranking?.candidates.map(c => [c.id, c]) ?? []);
+	const multi = context.task.objectives !== undefined;
+	const views: ScoredCandidate[] = work.candidates.map(c => {
+		const m = work.scores.get(c.id);
+		const score = byId.get(c.id);
+		const view: ScoredCandidate = {...c, text: joinSegments(c.segments)};
+		if (isBlocked(c, context.segments)) view.blocked = true;
+		if (m) {
+			view.losses = m.losses;
+			if (multi) view.objectiveLosses = objectiveMeans(m.objectiveLosses, context.selection, context.objectives);
+		}
+		if (score) {
+			view.improvement = score.improvement;
+			view.aggregate = score.aggregate;
+			view.rank = score.rank;
+			view.judgeRanks = Object.fromEntries(Object.entries(ranking!.perJudge).map(([j, ids]) => [j, ids.indexOf(c.id) + 1]));
+		}
+		return view;
+	});
+	const ranked = views.filter(v => v.rank !== undefined).sort((a, b) => a.rank! - b.rank!);
+	const rest = views.filter(v => v.rank === undefined);
+	let hv: number | undefined;
+	let currentObjectives: Record<string, number> | undefined;
+	if (multi && context.selection.every(j => work.currentObjectives[j] !== undefined) && context.selection.length > 0) {
+		currentObjectives = objectiveMeans(work.currentObjectives, context.selection, context.objectives);
+		const names = context.objectives.map(o => o.name);
+		const points = ranked.map(v => names.map(n => v.objectiveLosses![n]));
+		new Set(paretoFront(points)).forEach(i => (ranked[i].pareto = true));
+		hv = hypervolume(points, names.map(n => currentObjectives![n]));
+	}
+	return {
+		round: work.round,
+		batch: work.batch,
+		segments: context.segments,
+		prompt: joinSegments(context.segments),
+		importance: work.importance?.importance,
+		objectives: work.importance?.objectives,
+		targets: work.targets,
+		current: work.current,
+		currentObjectives,
+		candidates: [...ranked, ...rest],
+		ranking,
+		selection: context.selection,
+		heldout: context.heldout,
+		hypervolume: hv,
+		notes: work.notes,
+		cancelled: work.cancelled,
+		error: work.error,
+		budget: context.budget,
+	};
+}

@@ -1,0 +1,147 @@
+/**
+ * The one place task files are loaded: JSON or YAML, examples inline or in JSONL files (paths relative to the task
+ * file), validated with the task schema. Every problem is a UserError naming the file and the field path
+ * (`examples/x.yaml: data.train[3].input: expected string, got number`); JSONL problems name the line.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {parse as parseYaml, YAMLParseError} from 'yaml';
+import type {z} from 'zod';
+import {exampleSchema, taskSchema, type Task, type TaskExample} from '../core/task.js';
+import {UserError} from '../errors.js';
+import {describeIssue, fieldPath} from './issues.js';
+
+/** How a file path is shown: relative to the working directory when inside it, else absolute. */
+export function displayPath(file: string): string {
+	const relative = path.relative(process.cwd(), file);
+	return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.resolve(file);
+}
+
+/** Reads, parses and validates a task file; JSONL example files are read too. */
+export function loadTask(file: string): Task {
+	const absolute = path.resolve(file);
+	const shown = displayPath(absolute);
+	let text: string;
+	try {
+		text = fs.readFileSync(absolute, 'utf8');
+	} catch (error) {
+		throw new UserError(readProblem(error), {file: shown});
+	}
+	return parseTask(text, absolute);
+}
+
+/** Parses and validates a task from its text; `file` (absolute) names it in errors and anchors JSONL paths. */
+export function parseTask(text: string, file: string): Task {
+	const shown = displayPath(file);
+	const raw = parseDocument(text, file, shown);
+	const parsed = taskSchema.safeParse(raw);
+	if (!parsed.success) throw issueError(parsed.error.issues, raw, shown);
+	const task = parsed.data;
+	const data = {
+		train: loadExamples(task.data.train, 'train', file),
+		test: loadExamples(task.data.test, 'test', file),
+	};
+	const result: Task = {...task, data, file};
+	checkObjectives(result, shown);
+	checkJudges(result, shown);
+	return result;
+}
+
+function parseDocument(text: string, file: string, shown: string): unknown {
+	const json = path.extname(file).toLowerCase() === '.json';
+	try {
+		if (json) return JSON.parse(text) as unknown;
+		return parseYaml(text, {prettyErrors: true, uniqueKeys: true}) as unknown;
+	} catch (error) {
+		if (error instanceof YAMLParseError) {
+			const line = error.linePos?.[0]?.line;
+			const first = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+			throw new UserError(`not valid YAML (${first})`, {file: shown, field: line ? `line ${line}` : undefined});
+		}
+		throw new UserError(`not valid JSON (${(error as Error).message})`, {file: shown});
+	}
+}
+
+function issueError(issues: readonly z.core.$ZodIssue[], raw: unknown, shown: string, prefix: PropertyKey[] = []): UserError {
+	const {path: where, message} = describeIssue(issues[0], raw);
+	return new UserError(message, {file: shown, field: fieldPath([...prefix, ...where]) || undefined});
+}
+
+function loadExamples(value: TaskExample[] | string, split: 'train' | 'test', taskFile: string): TaskExample[] {
+	if (typeof value !== 'string') return value;
+	const file = path.resolve(path.dirname(taskFile), value);
+	const shown = displayPath(file);
+	let text: string;
+	try {
+		text = fs.readFileSync(file, 'utf8');
+	} catch (error) {
+		throw new UserError(`cannot read the ${split} examples ${JSON.stringify(value)}: ${readProblem(error)}`, {
+			file: displayPath(taskFile),
+			field: `data.${split}`,
+		});
+	}
+	const examples: TaskExample[] = [];
+	text.split('\n').forEach((line, i) => {
+		if (line.trim() === '') return;
+		const where = `line ${i + 1}`;
+		let json: unknown;
+		try {
+			json = JSON.parse(line);
+		} catch (error) {
+			throw new UserError(`not valid JSON (${(error as Error).message})`, {file: shown, field: where});
+		}
+		const parsed = exampleSchema.safeParse(json);
+		if (!parsed.success) {
+			const issue = describeIssue(parsed.error.issues[0], json);
+			const field = fieldPath(issue.path);
+			throw new UserError(issue.message, {file: shown, field: field ? `${where}: ${field}` : where});
+		}
+		examples.push(parsed.data);
+	});
+	if (examples.length === 0) throw new UserError(`no examples (the ${split} file is empty)`, {file: shown});
+	return examples;
+}
+
+/** Single-objective tasks need `target` on every example; multi-objective ones a target per objective. */
+function checkObjectives(task: Task, shown: string): void {
+	const names = task.objectives?.map(o => o.name);
+	if (names && new Set(names).size !== names.length) {
+		throw new UserError('objective names must be unique', {file: shown, field: 'objectives'});
+	}
+	for (const split of ['train', 'test'] as const) {
+		task.data[split].forEach((example, i) => {
+			const field = `data.${split}[${i}]`;
+			if (!names) {
+				if (example.target === undefined) {
+					throw new UserError('needs "target" (the task defines no objectives)', {file: shown, field});
+				}
+				return;
+			}
+			const missing = names.filter(n => example.targets?.[n] === undefined);
+			if (missing.length > 0) {
+				throw new UserError(`needs "targets.${missing[0]}" (one target per objective: ${names.join(', ')})`, {file: shown, field});
+			}
+		});
+	}
+	if (!task.data.train.some(e => (e.weight ?? 1) !== 0)) {
+		throw new UserError('every training example has weight 0; nothing to optimise', {file: shown, field: 'data.train'});
+	}
+}
+
+function checkJudges(task: Task, shown: string): void {
+	for (const [field, list] of [['judges', task.judges], ['heldout', task.heldout]] as const) {
+		const seen = new Set<string>();
+		list?.forEach((name, i) => {
+			if (seen.has(name)) throw new UserError(`"${name}" is listed twice`, {file: shown, field: `${field}[${i}]`});
+			seen.add(name);
+		});
+	}
+}
+
+function readProblem(error: unknown): string {
+	const code = (error as NodeJS.ErrnoException).code;
+	if (code === 'ENOENT') return 'no such file';
+	if (code === 'EISDIR') return 'is a folder, not a file';
+	if (code === 'EACCES') return 'permission denied';
+	return (error as Error).message;
+}
