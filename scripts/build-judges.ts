@@ -85,6 +85,14 @@ async function main(): Promise<void> {
 	await Promise.all(lanes);
 	const summaries = chosen.map(s => JSON.parse(readFileSync(path.join(work, `${s.name}.summary.json`), 'utf8')) as BuildSummary);
 	const total = (performance.now() - began) / 1000;
+	if (only.length === 0) {
+		// The cards are written by the workers; the whole build's time is known only here.
+		for (const s of chosen) {
+			const card = path.join(outRoot, s.name, 'README.md');
+			const line = `The whole build (${chosen.length} judges, ${jobs} at a time, tokenizer and corpus included) took ${duration(total)} wall-clock.`;
+			writeFileSync(card, readFileSync(card, 'utf8').replace('<!-- build-time -->', line));
+		}
+	}
 	console.log(`\nbuilt ${summaries.length} judges in ${duration(total)} (${command})`);
 	console.log('judge      params    MB    held-out  unigram  ratio   greedy  clean>misleading');
 	for (const s of summaries) {

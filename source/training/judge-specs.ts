@@ -2,11 +2,11 @@
  * The bundled judges: family, size, seeds, data mix and training budget of each. They differ in all four so that
  * they disagree somewhat, as judges of different model families do.
  *
- * Budget (this 2-core machine, one onnxruntime thread per judge, two judges at a time): a training step of 32
- * sequences (~1,400 tokens) takes ~0.33 s for the ~0.85M-parameter models and ~0.16 s for the small one
- * (measured: ~4,400 tokens/s, i.e. ~22 GFLOP/s by the 6 x params x tokens rule). The steps below put the two
- * parallel lanes (llama-a; gpt2-b then llama-c) at ~30 minutes each, inside the 60-minute budget with room for
- * other load on the machine.
+ * Budget (this 2-core machine, one onnxruntime thread per judge, two judges at a time): a step of 32 sequences
+ * (~1,400 tokens) of a ~0.85M-parameter model takes ~0.33 s alone (~4,400 tokens/s, ~22 GFLOP/s by the
+ * 6 x params x tokens rule) and ~0.55 s with the other lane running and some outside load; the small model about
+ * half that. The steps below keep the two lanes (llama-a; gpt2-b then llama-c) near 40 minutes under that load,
+ * inside the 60-minute budget.
  */
 import {DEFAULT_MIX, type InstructionMix} from './corpus.js';
 import {DEFAULT_ADAMW} from './optimizer.js';
@@ -91,7 +91,7 @@ export function judgeSpecs(seed = 1, quick = false): JudgeSpec[] {
 			dataSeed: s + 11,
 			mix: DEFAULT_MIX,
 			maxTokens: 256,
-			train: {...BASE, spec: size(llama(128, 4, 4, 2, 352, 256), llama(32, 1, 2, 1, 64, 256)), initSeed: s + 12, batchSeed: s + 13, steps: steps(4500), warmup: quick ? 2 : 150},
+			train: {...BASE, spec: size(llama(128, 4, 4, 2, 352, 256), llama(32, 1, 2, 1, 64, 256)), initSeed: s + 12, batchSeed: s + 13, steps: steps(4000), warmup: quick ? 2 : 150},
 		},
 		{
 			name: 'gpt2-b',
@@ -100,7 +100,7 @@ export function judgeSpecs(seed = 1, quick = false): JudgeSpec[] {
 			dataSeed: s + 21,
 			mix: {secondHelpful: 0.35, please: 0.2, useless: [0.25, 0.25, 0.2, 0.15, 0.15], content: 0.3, format: 0.25},
 			maxTokens: 128,
-			train: {...BASE, spec: size(gpt2(128, 4, 4, 128), gpt2(32, 1, 2, 128)), initSeed: s + 22, batchSeed: s + 23, steps: steps(3800), warmup: quick ? 2 : 150},
+			train: {...BASE, spec: size(gpt2(128, 4, 4, 128), gpt2(32, 1, 2, 128)), initSeed: s + 22, batchSeed: s + 23, steps: steps(3000), warmup: quick ? 2 : 150},
 		},
 		{
 			name: 'llama-c',
@@ -109,7 +109,7 @@ export function judgeSpecs(seed = 1, quick = false): JudgeSpec[] {
 			dataSeed: s + 31,
 			mix: {secondHelpful: 0.2, please: 0.3, useless: [0.45, 0.25, 0.15, 0.1, 0.05], content: 0.4, format: 0.35},
 			maxTokens: 256,
-			train: {...BASE, spec: size(llama(96, 3, 3, 3, 256, 256), llama(32, 1, 2, 2, 64, 256)), initSeed: s + 32, batchSeed: s + 33, steps: steps(3500), warmup: quick ? 2 : 150},
+			train: {...BASE, spec: size(llama(96, 3, 3, 3, 256, 256), llama(32, 1, 2, 2, 64, 256)), initSeed: s + 32, batchSeed: s + 33, steps: steps(2500), warmup: quick ? 2 : 150},
 		},
 	];
 }

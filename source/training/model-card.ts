@@ -111,6 +111,8 @@ test/training/judges-quality.test.ts on the committed files):
 ${facts.command}
 \`\`\`
 
+<!-- build-time -->
+
 The same seed gives the same weights and so the same figures: held-out target loss ${f3(q.heldoutLoss)} on the
 quality sample${facts.curve.length > 0 ? `, ${f3(facts.curve[facts.curve.length - 1]!.heldoutLoss)} on the curve set` : ''} (seed ${facts.seed}).
 `;
