@@ -4,6 +4,9 @@
  */
 const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}>> = {
 	gradient: () => import('./gradient.js'),
+	judges: () => import('./judges.js'),
+	scoring: () => import('./scoring.js'),
+	scale: () => import('./scale.js'),
 };
 
 const args = process.argv.slice(2);

@@ -1,0 +1,167 @@
+/**
+ * `npm run bench -- judges`: what the judge layer costs on top of onnxruntime, and what gradient attribution buys.
+ *
+ * - Scoring throughput of OnnxJudge.score (render, tokenise, batch, run in the worker pool) against a bare
+ *   onnxruntime run of the same loss graph on the same pre-built batches, on the main thread. The matched pair runs
+ *   both on 2 intra-op threads (pool of 1 worker); the product's default pool (2 workers x 1 thread, batches in
+ *   parallel) is shown too. Overhead = judge time / bare time - 1.
+ * - Attribution time by gradient (one forward+backward) against leave-one-out (K+1 forwards) as K grows.
+ * - Fidelity: Spearman correlation of gradient importances with leave-one-out ones on the demo tasks.
+ * - Main-thread event-loop lag while scoring (the pool keeps onnxruntime off it), against a bare run on the main
+ *   thread for contrast.
+ */
+import {monitorEventLoopDelay} from 'node:perf_hooks';
+import {spearman} from '../source/core/stats.js';
+import {batchFeeds, DEFAULT_LIMITS, makeBatches, segmentMask} from '../source/judges/batching.js';
+import {judgeGraphs} from '../source/judges/judge-graphs.js';
+import {OnnxJudge} from '../source/judges/onnx-judge.js';
+import {OrtPool} from '../source/judges/pool.js';
+import type {JudgeExample} from '../source/judges/types.js';
+import {createSession, fromIr, run as ortRun, type OrtSession} from '../source/onnx/ort.js';
+import {demoTasks, interleaved, loadNote, mainJudge, syntheticWorkload, tokenCounts} from './judge-fixtures.js';
+import {fmt, report, timeIt, type Table} from './report.js';
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const mean = (xs: readonly number[]) => sum(xs) / xs.length;
+
+/** A bare onnxruntime runner of the judge's loss graph on pre-built batches (what the judge does, minus the judge). */
+async function bareLoss(judge: OnnxJudge, segments: readonly string[], examples: readonly JudgeExample[], threads: number) {
+	const folder = judge.folder;
+	const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
+	const graphs = await judgeGraphs(folder.modelPath, {padTokenId});
+	const session: OrtSession = await createSession(graphs.lossPath, {threads});
+	const encoded = await judge.encode(segments, examples);
+	const batches = makeBatches(encoded, DEFAULT_LIMITS).map(m => batchFeeds(encoded, m, {...graphs.info, targetPositions: true}));
+	const feeds = batches.map(b => Object.fromEntries(Object.entries({...b.feeds, segment_mask: segmentMask(b.members.length, 1, graphs.info.floatType)}).map(([k, t]) => [k, fromIr(t)])));
+	const losses = new Array<number>(examples.length);
+	const runAll = async () => {
+		for (const [i, f] of feeds.entries()) {
+			const out = await ortRun(session, f, ['loss']);
+			batches[i]!.members.forEach((m, b) => (losses[m] = Number((out.loss!.data as Float32Array)[b])));
+		}
+		return losses;
+	};
+	return {runAll, release: () => session.release()};
+}
+
+/** Event-loop delay p99 and max (ms) while `fn` runs `times` times. */
+async function lagWhile(fn: () => Promise<unknown>, times: number): Promise<{p99: number; max: number}> {
+	const h = monitorEventLoopDelay({resolution: 5});
+	h.enable();
+	for (let i = 0; i < times; i++) {
+		await fn();
+	}
+	h.disable();
+	return {p99: h.percentile(99) / 1e6, max: h.max / 1e6};
+}
+
+export async function run(quick: boolean): Promise<void> {
+	const bench = mainJudge();
+	const matchedPool = new OrtPool({workers: 1, threadsPerWorker: 2});
+	const pool = new OrtPool();
+	const reps = quick ? 3 : 9;
+	try {
+		const matched = await OnnxJudge.open(bench.dir, {pool: matchedPool});
+		const judge = await OnnxJudge.open(bench.dir, {pool});
+		process.stderr.write(`judges: ${bench.label}, ${judge.info.parameters} parameters\n`);
+
+		// 1. Scoring throughput and overhead.
+		const shape = {count: 32, promptTokens: 52, inputTokens: 10, targetTokens: 8, segments: 8};
+		const work = await syntheticWorkload(judge, shape);
+		const counts = await tokenCounts(judge, work.segments, work.examples);
+		const tokens = sum(counts.context) + sum(counts.target);
+		// 4. Event-loop lag while scoring through the pool, measured first: no onnxruntime session of this process
+		// has spinning threads yet. The same with onnxruntime on the main thread follows, for contrast.
+		const lagRuns = quick ? 5 : 20;
+		await judge.score(work.segments, work.examples);
+		const lag = await lagWhile(() => judge.score(work.segments, work.examples), lagRuns);
+		const bare = await bareLoss(judge, work.segments, work.examples, 2);
+		const judgeLosses = (await judge.score(work.segments, work.examples)).losses;
+		const bareLosses = await bare.runAll();
+		const maxDiff = Math.max(...judgeLosses.map((l, i) => Math.abs(l - bareLosses[i]!)));
+		const [tMatched, tDefault, tBare] = await interleaved([() => matched.score(work.segments, work.examples), () => judge.score(work.segments, work.examples), bare.runAll], reps, 2);
+		const overhead = tMatched! / tBare! - 1;
+		const overheadDefault = tDefault! / tBare! - 1;
+		const throughput: Table = {columns: ['runner', 'threads', 'ms per call (32 examples)', 'tokens/s', 'vs bare'], rows: []};
+		throughput.rows.push(['bare onnxruntime, loss graph, main thread', '1 session x 2', fmt(tBare!, 1), fmt(tokens / (tBare! / 1000), 0), '1.00']);
+		throughput.rows.push(['OnnxJudge.score, pool 1 worker', '1 worker x 2', fmt(tMatched!, 1), fmt(tokens / (tMatched! / 1000), 0), fmt(tMatched! / tBare!, 3)]);
+		throughput.rows.push(['OnnxJudge.score, default pool', '2 workers x 1', fmt(tDefault!, 1), fmt(tokens / (tDefault! / 1000), 0), fmt(tDefault! / tBare!, 3)]);
+		process.stderr.write(`judges: overhead ${(overhead * 100).toFixed(1)}% (default pool ${(overheadDefault * 100).toFixed(1)}%)\n`);
+
+		const lagBare = await lagWhile(bare.runAll, lagRuns);
+		await bare.release();
+
+		// 2. Attribution: gradient vs leave-one-out as K grows (8 examples, a 128-token prompt).
+		const ks = quick ? [4, 32] : [4, 16, 32, 64];
+		const attr: Table = {columns: ['K segments', 'gradient ms', 'gradient passes', 'LOO ms', 'LOO passes', 'LOO / gradient'], rows: []};
+		let speedupK32 = Number.NaN;
+		const gradTimes: number[] = [];
+		for (const K of ks) {
+			const w = await syntheticWorkload(judge, {count: 8, promptTokens: 128, inputTokens: 10, targetTokens: 8, segments: K});
+			const g = await judge.attribute(w.segments, w.examples);
+			const l = await judge.attributeLeaveOneOut(w.segments, w.examples);
+			const tg = await timeIt(() => judge.attribute(w.segments, w.examples), quick ? 3 : 7);
+			const tl = await timeIt(() => judge.attributeLeaveOneOut(w.segments, w.examples), quick ? 1 : 3, 0);
+			gradTimes.push(tg);
+			if (K === 32) {
+				speedupK32 = tl / tg;
+			}
+			attr.rows.push([K, fmt(tg, 1), g.passes, fmt(tl, 1), l.passes, fmt(tl / tg, 1)]);
+			process.stderr.write(`judges: K=${K}: gradient ${tg.toFixed(1)} ms, LOO ${tl.toFixed(1)} ms\n`);
+		}
+
+		// 3. Fidelity on the demo tasks: Spearman of the example-averaged importances, and per example.
+		const fidelity: Table = {columns: ['task', 'K', 'examples', 'Spearman (mean importances)', 'Spearman per example (mean)'], rows: []};
+		const rhos: number[] = [];
+		for (const task of demoTasks()) {
+			const examples = quick ? task.examples.slice(0, 8) : task.examples;
+			const g = await judge.attribute(task.segments, examples);
+			const l = await judge.attributeLeaveOneOut(task.segments, examples);
+			const avg = (imp: number[][]) => task.segments.map((_, k) => mean(imp.map(row => row[k]!)));
+			const rho = spearman(avg(g.importance), avg(l.importance));
+			const perExample = mean(g.importance.map((row, e) => spearman(row, l.importance[e]!)).filter(Number.isFinite));
+			rhos.push(rho);
+			fidelity.rows.push([task.name, task.segments.length, examples.length, fmt(rho, 3), fmt(perExample, 3)]);
+		}
+		const rho = mean(rhos);
+
+		const lagTable: Table = {
+			columns: ['during', 'event-loop lag p99 ms', 'max ms'],
+			rows: [
+				[`${lagRuns} x OnnxJudge.score (worker pool)`, fmt(lag.p99, 1), fmt(lag.max, 1)],
+				[`${lagRuns} x bare onnxruntime on the main thread (contrast)`, fmt(lagBare.p99, 1), fmt(lagBare.max, 1)],
+			],
+		};
+		const gradSpread = Math.max(...gradTimes) / Math.min(...gradTimes);
+		report(
+			'judges',
+			'Judges: scoring overhead, gradient vs leave-one-out, fidelity, event-loop lag',
+			[
+				{heading: `Scoring throughput (${bench.label}; 32 examples, ${mean(counts.context).toFixed(1)} context + ${mean(counts.target).toFixed(1)} target tokens each, ${tokens} tokens per call)`, table: throughput},
+				{heading: `Attribution time (8 examples, 128-token prompt, default pool)`, table: attr},
+				{heading: `Fidelity: gradient vs leave-one-out importances on the demo tasks (${bench.bundled ? bench.label : `${bench.label}: a random-weight model, so agreement says little about real judges`})`, table: fidelity},
+				{heading: 'Main-thread event-loop lag (perf_hooks.monitorEventLoopDelay, 5 ms resolution)', table: lagTable},
+			],
+			{
+				overhead: Number(overhead.toFixed(4)),
+				overhead_default_pool: Number(overheadDefault.toFixed(4)),
+				speedup_k32: Number(speedupK32.toFixed(2)),
+				spearman: Number(rho.toFixed(3)),
+				lag_p99_ms: Number(lag.p99.toFixed(2)),
+				grad_time_spread: Number(gradSpread.toFixed(2)),
+				judge: bench.label,
+			},
+			{
+				quick,
+				notes: [
+					`Judge and bare losses agree to ${maxDiff.toExponential(1)} (max abs). Median of ${reps} interleaved rounds after 2 warm-ups. Overhead = judge / bare - 1 with matched threads (goal <= 10%); "overhead_default_pool" uses the product's default pool.`,
+					`Gradient time from K = ${ks[0]} to ${ks.at(-1)} varies by x${gradSpread.toFixed(2)} (goal: independent of K); LOO / gradient at K = 32 is the speedup (goal >= 10).`,
+					`Goal for lag p99: <= 50 ms.`,
+					loadNote(),
+				],
+			},
+		);
+	} finally {
+		await Promise.all([pool.close(), matchedPool.close()]);
+	}
+}
