@@ -108,6 +108,8 @@ function candidateEnding(host: EngineHost, work: RoundWork, id: string, action: 
 		throw new UserError(`unknown candidate "${id}" (this round has ${known})`, {field: 'candidate'});
 	}
 	if (isBlocked(candidate, host.segments)) throw new UserError(`candidate ${id} edits a frozen segment`, {field: 'candidate'});
+	const failed = work.failed.get(id);
+	if (failed) throw new UserError(`candidate ${id} cannot be scored (${failed})`, {field: 'candidate'});
 	return {action, candidate: id, segments: candidate.segments, edits: candidate.edits, source: candidate.source};
 }
 

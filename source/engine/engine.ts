@@ -202,6 +202,7 @@ export class Engine implements EngineHost {
 			exampleLosses: {},
 			candidates: [],
 			scores: new Map(),
+			failed: new Map(),
 			logged: new Set(),
 			currentLogged: false,
 			notes: [],

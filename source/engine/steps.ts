@@ -95,7 +95,7 @@ export function retarget(host: EngineHost, work: RoundWork, override?: readonly 
 
 async function scoreRound(host: EngineHost, work: RoundWork, examples: TaskExample[], texts: string[]): Promise<void> {
 	const missing = host.heldout.filter(j => work.current[j.info.name] === undefined);
-	const todo = work.candidates.filter(c => !work.scores.has(c.id) && !isBlocked(c, host.segments));
+	const todo = work.candidates.filter(c => !work.scores.has(c.id) && !work.failed.has(c.id) && !isBlocked(c, host.segments));
 	if (missing.length > 0 || todo.length > 0) {
 		host.setStatus('scoring');
 		const total = todo.length + (missing.length > 0 ? 1 : 0);
@@ -112,7 +112,17 @@ async function scoreRound(host: EngineHost, work: RoundWork, examples: TaskExamp
 				host.emit({type: 'candidate-scored', round: work.round, losses: {...work.current}, done: ++done, total});
 			}
 			for (const c of todo) {
-				const m = await scorePrompt({...common, judges, segments: c.segments.map(s => s.text), signal});
+				let m;
+				try {
+					m = await scorePrompt({...common, judges, segments: c.segments.map(s => s.text), signal});
+				} catch (error) {
+					// A judge refusing one candidate (too long for its context) rules out the candidate, not the round.
+					if (!isUserError(error) || signal.aborted) throw error;
+					if (!live()) return;
+					work.failed.set(c.id, error.line);
+					work.notes.push(`candidate ${c.id} cannot be scored: ${error.line}`);
+					continue;
+				}
 				if (!live()) return;
 				host.budget.spend({judgePasses: m.passes});
 				work.scores.set(c.id, m);

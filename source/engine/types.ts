@@ -63,6 +63,8 @@ export type ScoredCandidate = Candidate & {
 	pareto?: boolean;
 	/** Edits a frozen segment (frozen after it was proposed): it can no longer be applied. */
 	blocked?: boolean;
+	/** Why a judge could not score it (e.g. longer than the judge's context); it cannot be ranked. */
+	failed?: string;
 };
 
 /** Per-objective attribution of a multi-objective task. */

@@ -36,6 +36,8 @@ export type RoundWork = {
 	candidates: Candidate[];
 	/** Scores of the candidates scored so far. */
 	scores: Map<string, Measurement>;
+	/** Candidates a judge could not score, with the reason. */
+	failed: Map<string, string>;
 	/** Ids of candidates whose scores are in the session log. */
 	logged: Set<string>;
 	/** Whether the current prompt's losses are in the session log. */
@@ -101,6 +103,7 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		const score = byId.get(c.id);
 		const view: ScoredCandidate = {...c, text: joinSegments(c.segments)};
 		if (isBlocked(c, context.segments)) view.blocked = true;
+		if (work.failed.has(c.id)) view.failed = work.failed.get(c.id);
 		if (m) {
 			view.losses = m.losses;
 			if (multi) view.objectiveLosses = objectiveMeans(m.objectiveLosses, context.selection, context.objectives);

@@ -1,0 +1,56 @@
+/**
+ * `gmpo export <id> [--out DIR]`: the session's final prompt (prompt.txt), report.md with one SVG chart per judge
+ * beside it, and a self-contained report.html. The session is only read. Default folder: <session>/export.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {buildReport, chartFile} from '../engine/report.js';
+import {UserError} from '../errors.js';
+import {loadSession} from '../sessions/store.js';
+import {defaultDeps, type CommandDeps} from './deps.js';
+import {expectArgs, stringFlag} from './flags.js';
+import type {Command} from './types.js';
+
+const usage = 'gmpo export <session> [--out DIR] [--json]';
+
+/** Writes a file through a temporary name, so a reader never sees half a report. */
+function writeAtomic(file: string, text: string): void {
+	const tmp = `${file}.tmp-${process.pid}`;
+	fs.writeFileSync(tmp, text);
+	fs.renameSync(tmp, file);
+}
+
+/** The export command with the given outside world. */
+export function createExportCommand(overrides: Partial<CommandDeps> = {}): Command {
+	return {
+		name: 'export',
+		usage,
+		async run(args, flags) {
+			const deps = defaultDeps(overrides);
+			const [id] = expectArgs(args, 1, usage);
+			const {state, warnings} = loadSession(id, {dir: deps.sessionsDir});
+			for (const w of warnings) deps.stderr.write(`note: ${w}\n`);
+			const out = path.resolve(stringFlag(flags, 'out', '--out') ?? path.join(deps.sessionsDir, id, 'export'));
+			try {
+				fs.mkdirSync(out, {recursive: true});
+			} catch (error) {
+				throw new UserError(`cannot create the folder: ${(error as Error).message}`, {field: '--out'});
+			}
+			const report = buildReport(state);
+			const files = {
+				prompt: path.join(out, 'prompt.txt'),
+				markdown: path.join(out, 'report.md'),
+				html: path.join(out, 'report.html'),
+				charts: Object.keys(report.charts).map(j => path.join(out, chartFile(j))),
+			};
+			writeAtomic(files.prompt, `${report.prompt}\n`);
+			writeAtomic(files.markdown, report.markdown);
+			writeAtomic(files.html, report.html);
+			for (const [judge, svg] of Object.entries(report.charts)) writeAtomic(path.join(out, chartFile(judge)), svg);
+			deps.stdout.write(flags.json === true ? `${JSON.stringify({session: id, ...files}, null, 2)}\n` : `wrote ${files.prompt}, ${files.markdown} and ${files.html}\n`);
+			return 0;
+		},
+	};
+}
+
+export const exportCommand = createExportCommand();

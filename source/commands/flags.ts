@@ -1,0 +1,96 @@
+/**
+ * Reading the flags and arguments of the run commands, each problem one UserError naming the flag
+ * (`--rounds: expected a whole number of at least 1, got "abc"`).
+ */
+import {UserError} from '../errors.js';
+import type {Flags} from './types.js';
+
+/** The flags of optimize, resume and eval, checked. */
+export type RunFlags = {
+	/** Decide by the acceptance rule. */
+	auto: boolean;
+	/** Machine-readable output. */
+	json: boolean;
+	/** Round budget. */
+	rounds?: number;
+	/** Judge names or folders. */
+	judges?: string[];
+	/** Held-out judges. */
+	heldout?: string[];
+	/** Generator kind. */
+	generator?: GeneratorKind;
+	/** Generator endpoint. */
+	baseUrl?: string;
+	/** Generator model. */
+	model?: string;
+};
+
+/** The generators a run can use. */
+export type GeneratorKind = 'offline' | 'openai' | 'textual';
+
+const generatorKinds: GeneratorKind[] = ['offline', 'openai', 'textual'];
+
+function text(flags: Flags, name: string, flag: string): string | undefined {
+	const value = flags[name];
+	if (value === undefined || value === null) return undefined;
+	if (Array.isArray(value)) throw new UserError('given more than once', {field: flag});
+	if (typeof value !== 'string' && typeof value !== 'number') throw new UserError('needs a value', {field: flag});
+	const s = String(value).trim();
+	if (s === '') throw new UserError('needs a value', {field: flag});
+	return s;
+}
+
+/** A whole number of at least `min`. */
+export function intFlag(flags: Flags, name: string, flag: string, min = 1): number | undefined {
+	const s = text(flags, name, flag);
+	if (s === undefined) return undefined;
+	if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) {
+		throw new UserError(`expected a whole number of at least ${min}, got ${JSON.stringify(s)}`, {field: flag});
+	}
+	return Number(s);
+}
+
+/** A comma-separated list of names. */
+export function listFlag(flags: Flags, name: string, flag: string): string[] | undefined {
+	const s = text(flags, name, flag);
+	if (s === undefined) return undefined;
+	const items = s.split(',').map(x => x.trim());
+	if (items.some(x => x === '')) throw new UserError(`expected names separated by commas, got ${JSON.stringify(s)}`, {field: flag});
+	const twice = items.find((x, i) => items.indexOf(x) !== i);
+	if (twice) throw new UserError(`"${twice}" is listed twice`, {field: flag});
+	return items;
+}
+
+/** A string flag. */
+export function stringFlag(flags: Flags, name: string, flag: string): string | undefined {
+	return text(flags, name, flag);
+}
+
+/** Reads the run flags. */
+export function runFlags(flags: Flags): RunFlags {
+	const generator = text(flags, 'generator', '--generator');
+	if (generator !== undefined && !generatorKinds.includes(generator as GeneratorKind)) {
+		throw new UserError(`expected ${generatorKinds.join(', ')}, got ${JSON.stringify(generator)}`, {field: '--generator'});
+	}
+	const baseUrl = text(flags, 'baseUrl', '--base-url');
+	if (baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(baseUrl)) {
+		throw new UserError(`expected an http(s) URL, got ${JSON.stringify(baseUrl)}`, {field: '--base-url'});
+	}
+	return {
+		auto: flags.auto === true,
+		json: flags.json === true,
+		rounds: intFlag(flags, 'rounds', '--rounds'),
+		judges: listFlag(flags, 'judges', '--judges'),
+		heldout: listFlag(flags, 'heldout', '--heldout'),
+		generator: generator as GeneratorKind | undefined,
+		baseUrl,
+		model: text(flags, 'model', '--model'),
+	};
+}
+
+/** Exactly `count` positional arguments, else a usage error. */
+export function expectArgs(args: readonly string[], count: number, usage: string): string[] {
+	if (args.length < count) throw new UserError(`missing argument; usage: ${usage}`);
+	if (args.length > count) throw new UserError(`unexpected argument "${args[count]}"; usage: ${usage}`);
+	return [...args];
+}

@@ -1,0 +1,42 @@
+/**
+ * `gmpo sessions [--json]`: every saved session, newest first: id, task, rounds, best loss, last update. A session
+ * that cannot be read is listed with the reason instead of failing the listing.
+ */
+import {listSessions} from '../sessions/store.js';
+import {defaultDeps, type CommandDeps} from './deps.js';
+import {expectArgs} from './flags.js';
+import {table} from './table.js';
+import type {Command} from './types.js';
+
+const usage = 'gmpo sessions [--json]';
+
+/** The sessions command with the given outside world. */
+export function createSessionsCommand(overrides: Partial<CommandDeps> = {}): Command {
+	return {
+		name: 'sessions',
+		usage,
+		async run(args, flags) {
+			const deps = defaultDeps(overrides);
+			expectArgs(args, 0, usage);
+			const sessions = listSessions({dir: deps.sessionsDir});
+			if (flags.json === true) {
+				const rows = sessions.map(({dir: _, ...s}) => s);
+				deps.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+				return 0;
+			}
+			if (sessions.length === 0) {
+				deps.stdout.write(`no sessions in ${deps.sessionsDir}\n`);
+				return 0;
+			}
+			const rows = sessions.map(s =>
+				s.error
+					? [s.id, '(unreadable)', '', '', s.error]
+					: [s.id, s.task ?? '', String(s.rounds ?? 0), s.bestLoss === undefined ? '' : s.bestLoss.toFixed(4), s.lastUpdate ?? ''],
+			);
+			deps.stdout.write(table(['ID', 'TASK', 'ROUNDS', 'BEST LOSS', 'LAST UPDATE'], rows));
+			return 0;
+		},
+	};
+}
+
+export const sessionsCommand = createSessionsCommand();
