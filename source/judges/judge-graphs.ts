@@ -10,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import {UserError} from '../errors.js';
 import {UnsupportedOpError} from '../onnx/autodiff.js';
-import {sizeOf, isFloat, type Model} from '../onnx/ir.js';
+import {cloneModel, sizeOf, isFloat, type Model} from '../onnx/ir.js';
 import {buildAttributionGraph, buildLossGraph, inspectCausalLm, JudgeGraphError, type Baseline, type CausalLmInterface} from '../onnx/judge-graph.js';
 import {decodeModel, writeModel} from '../onnx/proto.js';
+import {prefixModel} from './prefix-cache.js';
 
 /** Bump when the surgery or autodiff changes what they emit, so cached graphs are rebuilt. */
 const SURGERY_VERSION = 2;
@@ -28,6 +29,8 @@ export type JudgeGraphs = {
 	info: CausalLmInterface;
 	/** Loss-only graph file. */
 	lossPath: string;
+	/** Prefix graph file (the model pruned to its key/value cache outputs), when the model has a cache. */
+	prefixPath?: string;
 	/** Attribution graph file, or why there is none. */
 	attribution: {path: string} | {reason: string};
 	/** Parameters (elements of float initializers). */
@@ -46,6 +49,7 @@ export async function judgeGraphs(modelPath: string, options: {baseline?: Baseli
 	const lossPath = path.join(dir, `${hash}-loss.onnx`);
 	const attrPath = path.join(dir, `${hash}-attr.onnx`);
 	const failPath = path.join(dir, `${hash}-attr.unsupported.txt`);
+	const prefixPath = path.join(dir, `${hash}-prefix.onnx`);
 	let model: Model;
 	try {
 		model = decodeModel(bytes, path.dirname(modelPath));
@@ -63,6 +67,14 @@ export async function judgeGraphs(modelPath: string, options: {baseline?: Baseli
 	}
 	if (!existsSync(lossPath)) {
 		writeModel(lossPath, buildLossGraph(model, {baseline, padTokenId: options.padTokenId, targetPositions: true}).model);
+	}
+	let hasPrefix = existsSync(prefixPath);
+	if (!hasPrefix) {
+		const prefix = prefixModel(cloneModel(model), info);
+		if (prefix) {
+			writeModel(prefixPath, prefix);
+			hasPrefix = true;
+		}
 	}
 	let attribution: JudgeGraphs['attribution'];
 	if (existsSync(attrPath)) {
@@ -90,5 +102,5 @@ export async function judgeGraphs(modelPath: string, options: {baseline?: Baseli
 			parameters += sizeOf(t.dims);
 		}
 	}
-	return {info, lossPath, attribution, parameters, key: hash};
+	return {info, lossPath, prefixPath: hasPrefix ? prefixPath : undefined, attribution, parameters, key: hash};
 }

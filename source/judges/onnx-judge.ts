@@ -10,6 +10,7 @@ import {batchFeeds, makeBatches, segmentMask, DEFAULT_LIMITS, type BatchLimits, 
 import {encodeExample, loadJudgeFolder, type JudgeFolder} from './judge-folder.js';
 import {judgeGraphs, type JudgeGraphs} from './judge-graphs.js';
 import type {OrtPool} from './pool.js';
+import {prefixFeeds, prefixOutputs, sharedPrefixLength, suffixExamples, withPrefix} from './prefix-cache.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from './types.js';
 import type {Baseline} from '../onnx/judge-graph.js';
 
@@ -76,8 +77,13 @@ export class OnnxJudge implements Judge {
 	async score(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<ScoreResult> {
 		const encoded = await this.encode(segments, examples);
 		const losses = new Array<number>(examples.length).fill(Number.NaN);
-		await this.forEachBatch(encoded, async batch => {
-			const out = await this.runLoss(batch.feeds, segmentMask(batch.members.length, 1, this.graphs.info.floatType), signal);
+		// The tokens every example starts with (BOS, template, prompt) run once; see prefix-cache.ts.
+		const info = this.graphs.info;
+		const shared = this.graphs.prefixPath ? sharedPrefixLength(encoded) : 0;
+		const present = shared > 0 ? await this.pool.run({key: `${this.graphs.key}-prefix`, modelPath: this.graphs.prefixPath!, optimization: this.optimization(), feeds: prefixFeeds(encoded[0]!.ids.slice(0, shared), info), outputs: prefixOutputs(info)}, signal) : undefined;
+		await this.forEachBatch(present ? suffixExamples(encoded, shared) : encoded, async batch => {
+			const feeds = present ? withPrefix(batch.feeds, present, shared, info) : batch.feeds;
+			const out = await this.runLoss(feeds, segmentMask(batch.members.length, 1, info.floatType), signal);
 			batch.members.forEach((m, b) => (losses[m] = Number(out.loss!.data[b])));
 		});
 		return {losses, targetTokens: encoded.map(e => e.ids.length - e.contextLength)};
