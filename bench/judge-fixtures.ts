@@ -161,16 +161,23 @@ export function modelDims(dir: string): ModelDims {
 }
 
 /**
- * Forward FLOPs a loss needs: 2 x body parameters per token, causal attention (QK^T and AV: 2 x 2 x d per
- * (query, key) pair, half the square), and the head (2 x d x V) at `headPositions` positions (the target positions
- * for a judge graph, every position for a plain forward). Layer norms, softmax and rotary embeddings are left out.
+ * Forward FLOPs of examples of the given lengths: 2 x body parameters per token, causal attention (QK^T and AV:
+ * 2 x 2 x d per (query, key) pair), and the head (2 x d x V) at `headPositions` positions (the target positions
+ * for a judge graph, every position for a plain forward). With `prefix` > 0, the first `prefix` tokens of every
+ * example run once (the judge's shared-prefix scoring) and the rest attend to them. Layer norms, softmax and rotary
+ * embeddings are left out.
  */
-export function forwardFlops(dims: ModelDims, lengths: readonly number[], headPositions: number): number {
-	let flops = 2 * dims.vocab * dims.hidden * headPositions;
+export function forwardFlops(dims: ModelDims, lengths: readonly number[], headPositions: number, prefix = 0): number {
+	// (query, key) pairs of n causal tokens after p cached ones.
+	const pairs = (n: number, p: number) => n * p + (n * (n + 1)) / 2;
+	const flops = 2 * dims.vocab * dims.hidden * headPositions;
+	let tokens = prefix;
+	let attention = pairs(prefix, 0);
 	for (const n of lengths) {
-		flops += 2 * dims.bodyParams * n + 2 * dims.layers * dims.hidden * n * (n + 1);
+		tokens += n - prefix;
+		attention += pairs(n - prefix, prefix);
 	}
-	return flops;
+	return flops + 2 * dims.bodyParams * tokens + 4 * dims.layers * dims.hidden * attention;
 }
 
 /** One line about the machine's load (other jobs may be running). */

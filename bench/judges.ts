@@ -16,32 +16,51 @@ import {batchFeeds, DEFAULT_LIMITS, makeBatches, segmentMask} from '../source/ju
 import {judgeGraphs} from '../source/judges/judge-graphs.js';
 import {OnnxJudge} from '../source/judges/onnx-judge.js';
 import {OrtPool} from '../source/judges/pool.js';
+import {prefixFeeds, prefixOutputs, sharedPrefixLength, suffixExamples, withPrefix} from '../source/judges/prefix-cache.js';
 import type {JudgeExample} from '../source/judges/types.js';
-import {createSession, fromIr, run as ortRun, type OrtSession} from '../source/onnx/ort.js';
+import type {Tensor} from '../source/onnx/ir.js';
+import {createSession, fromIr, run as ortRun, toIr, type OrtSession} from '../source/onnx/ort.js';
 import {demoTasks, interleaved, loadNote, mainJudge, syntheticWorkload, tokenCounts} from './judge-fixtures.js';
 import {fmt, report, timeIt, type Table} from './report.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const mean = (xs: readonly number[]) => sum(xs) / xs.length;
 
-/** A bare onnxruntime runner of the judge's loss graph on pre-built batches (what the judge does, minus the judge). */
-async function bareLoss(judge: OnnxJudge, segments: readonly string[], examples: readonly JudgeExample[], threads: number) {
+/**
+ * A bare onnxruntime runner of the judge graphs on pre-built batches: what the judge runs, minus the judge. With
+ * `prefix`, the same runs as OnnxJudge.score (the shared prefix once, then the rest of every example with the
+ * prefix as past; the past is repeated per row inside the timing since it depends on the prefix run); without, the
+ * whole examples through the loss graph.
+ */
+async function bareLoss(judge: OnnxJudge, segments: readonly string[], examples: readonly JudgeExample[], threads: number, prefix: boolean) {
 	const folder = judge.folder;
 	const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
 	const graphs = await judgeGraphs(folder.modelPath, {padTokenId});
+	const info = graphs.info;
 	const session: OrtSession = await createSession(graphs.lossPath, {threads});
+	const prefixSession = prefix && graphs.prefixPath ? await createSession(graphs.prefixPath, {threads}) : undefined;
 	const encoded = await judge.encode(segments, examples);
-	const batches = makeBatches(encoded, DEFAULT_LIMITS).map(m => batchFeeds(encoded, m, {...graphs.info, targetPositions: true}));
-	const feeds = batches.map(b => Object.fromEntries(Object.entries({...b.feeds, segment_mask: segmentMask(b.members.length, 1, graphs.info.floatType)}).map(([k, t]) => [k, fromIr(t)])));
+	const shared = prefixSession ? sharedPrefixLength(encoded) : 0;
+	const runs = shared > 0 ? suffixExamples(encoded, shared) : encoded;
+	const batches = makeBatches(runs, DEFAULT_LIMITS).map(m => batchFeeds(runs, m, {...info, targetPositions: true}));
+	const ortFeeds = (f: Record<string, Tensor>) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, fromIr(t)]));
+	const feeds = batches.map(b => ({...b.feeds, segment_mask: segmentMask(b.members.length, 1, info.floatType)}));
+	const plain = feeds.map(ortFeeds);
+	const first = ortFeeds(prefixFeeds(encoded[0]!.ids.slice(0, shared), info));
 	const losses = new Array<number>(examples.length);
 	const runAll = async () => {
+		let present: Record<string, Tensor> | undefined;
+		if (shared > 0) {
+			const out = await ortRun(prefixSession!, first, prefixOutputs(info));
+			present = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, toIr(t)]));
+		}
 		for (const [i, f] of feeds.entries()) {
-			const out = await ortRun(session, f, ['loss']);
+			const out = await ortRun(session, present ? ortFeeds(withPrefix(f, present, shared, info)) : plain[i]!, ['loss']);
 			batches[i]!.members.forEach((m, b) => (losses[m] = Number((out.loss!.data as Float32Array)[b])));
 		}
 		return losses;
 	};
-	return {runAll, release: () => session.release()};
+	return {runAll, shared, release: async () => Promise.all([session.release(), prefixSession?.release()])};
 }
 
 /** Event-loop delay p99 and max (ms) while `fn` runs `times` times. */
@@ -75,21 +94,25 @@ export async function run(quick: boolean): Promise<void> {
 		const lagRuns = quick ? 5 : 20;
 		await judge.score(work.segments, work.examples);
 		const lag = await lagWhile(() => judge.score(work.segments, work.examples), lagRuns);
-		const bare = await bareLoss(judge, work.segments, work.examples, 2);
+		const bare = await bareLoss(judge, work.segments, work.examples, 2, true);
+		const bareFull = await bareLoss(judge, work.segments, work.examples, 2, false);
 		const judgeLosses = (await judge.score(work.segments, work.examples)).losses;
-		const bareLosses = await bare.runAll();
-		const maxDiff = Math.max(...judgeLosses.map((l, i) => Math.abs(l - bareLosses[i]!)));
-		const [tMatched, tDefault, tBare] = await interleaved([() => matched.score(work.segments, work.examples), () => judge.score(work.segments, work.examples), bare.runAll], reps, 2);
+		const bareLosses = [...(await bare.runAll())];
+		const fullLosses = await bareFull.runAll();
+		const maxDiff = Math.max(...judgeLosses.map((l, i) => Math.max(Math.abs(l - bareLosses[i]!), Math.abs(l - fullLosses[i]!))));
+		const [tMatched, tDefault, tBare, tFull] = await interleaved([() => matched.score(work.segments, work.examples), () => judge.score(work.segments, work.examples), bare.runAll, bareFull.runAll], reps, 2);
 		const overhead = tMatched! / tBare! - 1;
 		const overheadDefault = tDefault! / tBare! - 1;
 		const throughput: Table = {columns: ['runner', 'threads', 'ms per call (32 examples)', 'tokens/s', 'vs bare'], rows: []};
-		throughput.rows.push(['bare onnxruntime, loss graph, main thread', '1 session x 2', fmt(tBare!, 1), fmt(tokens / (tBare! / 1000), 0), '1.00']);
+		throughput.rows.push([`bare onnxruntime, same runs as the judge (${bare.shared}-token shared prefix once, then the rest), main thread`, '1 session x 2', fmt(tBare!, 1), fmt(tokens / (tBare! / 1000), 0), '1.00']);
+		throughput.rows.push(['bare onnxruntime, whole examples through the loss graph (no prefix reuse)', '1 session x 2', fmt(tFull!, 1), fmt(tokens / (tFull! / 1000), 0), fmt(tFull! / tBare!, 3)]);
 		throughput.rows.push(['OnnxJudge.score, pool 1 worker', '1 worker x 2', fmt(tMatched!, 1), fmt(tokens / (tMatched! / 1000), 0), fmt(tMatched! / tBare!, 3)]);
 		throughput.rows.push(['OnnxJudge.score, default pool', '2 workers x 1', fmt(tDefault!, 1), fmt(tokens / (tDefault! / 1000), 0), fmt(tDefault! / tBare!, 3)]);
 		process.stderr.write(`judges: overhead ${(overhead * 100).toFixed(1)}% (default pool ${(overheadDefault * 100).toFixed(1)}%)\n`);
 
 		const lagBare = await lagWhile(bare.runAll, lagRuns);
 		await bare.release();
+		await bareFull.release();
 
 		// 2. Attribution: gradient vs leave-one-out as K grows (8 examples, a 128-token prompt).
 		const ks = quick ? [4, 32] : [4, 16, 32, 64];
