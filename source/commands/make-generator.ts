@@ -7,8 +7,6 @@ import {getSetting, listSettings, resolveApiKey} from '../config.js';
 import type {Task} from '../core/task.js';
 import {UserError} from '../errors.js';
 import {createOfflineGenerator} from '../generators/offline.js';
-import {createOpenAiChatClient, createOpenAiGenerator} from '../generators/openai.js';
-import {createTextualGenerator} from '../generators/textual.js';
 import type {Generator} from '../generators/types.js';
 import type {GeneratorKind, RunFlags} from './flags.js';
 
@@ -30,7 +28,7 @@ const OPENAI_URL = 'https://api.openai.com/v1';
  * Builds the generator. `recorded` is what a resumed session used; flags override it, then the task, then the
  * settings.
  */
-export function makeGenerator(task: Task, flags: RunFlags, env: NodeJS.ProcessEnv, recorded?: {kind: string; model?: string; baseUrl?: string}): MadeGenerator {
+export async function makeGenerator(task: Task, flags: RunFlags, env: NodeJS.ProcessEnv, recorded?: {kind: string; model?: string; baseUrl?: string}): Promise<MadeGenerator> {
 	const explicit = flags.generator !== undefined;
 	const kind = (flags.generator ?? recorded?.kind ?? task.generator.kind) as GeneratorKind;
 	const offline = (notes: string[] = []): MadeGenerator => ({
@@ -59,6 +57,9 @@ export function makeGenerator(task: Task, flags: RunFlags, env: NodeJS.ProcessEn
 		return offline([`the task asks for the ${kind} generator but no endpoint or API key is configured; using the offline generator (${how})`]);
 	}
 	const options = {baseUrl, model, ...(apiKey ? {apiKey} : {})};
+	// Loaded here, not at the top: the SDK is large and every command is loaded on each start.
+	const {createOpenAiChatClient, createOpenAiGenerator} = await import('../generators/openai.js');
+	const {createTextualGenerator} = await import('../generators/textual.js');
 	const generator =
 		kind === 'openai'
 			? createOpenAiGenerator(options)

@@ -62,7 +62,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 		heldout,
 		rounds: flags.rounds ?? loaded.rounds,
 	};
-	const made = makeGenerator(task, flags, deps.env);
+	const made = await makeGenerator(task, flags, deps.env);
 	const set = await open(deps, task);
 	try {
 		const segments = segmentPrompt(task.prompt, task.segmentation);
@@ -84,7 +84,7 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 	}
 	// Read first (no lock, nothing written) to learn which generator, hence which secret, the session uses.
 	const {state: saved} = loadSession(id, {dir: deps.sessionsDir});
-	const made = makeGenerator(saved.task, flags, deps.env, saved.generator);
+	const made = await makeGenerator(saved.task, flags, deps.env, saved.generator);
 	const notes: string[] = [];
 	const session = openSession(id, {dir: deps.sessionsDir, secrets: made.secrets, onWarning: w => notes.push(w)});
 	let set: JudgeSet | undefined;

@@ -97,7 +97,9 @@ function loadTask(dir: string): Task {
 
 /** Reads a session without changing anything on disk (listing, export, inspection). */
 export function loadSession(id: string, options: StoreOptions = {}): {state: SessionState; warnings: string[]} {
-	return load(sessionDir(id, options), options);
+	const dir = sessionDir(id, options);
+	if (!fs.existsSync(dir)) throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
+	return load(dir, options);
 }
 
 function load(dir: string, options: StoreOptions) {

@@ -261,3 +261,19 @@ test('quit leaves the round for resume; a resumed engine redoes it, and a decide
 	assert.equal(events.filter(e => e.type === 'round-started').length, 1, 'only round 2 was played');
 	assert.ok(events.some(e => e.type === 'note' && /decided before the interruption/.test(e.text)));
 });
+
+test('a candidate a judge refuses (too long for it) is set aside with the reason; the round goes on', async () => {
+	const task = makeTask({rounds: 1, phraseBank: ['Please answer every question with a very long and thorough explanation of all the reasons.']});
+	const session = makeSession(task);
+	const limit = task.prompt.length;
+	let view: RoundView | undefined;
+	const engine = new Engine({session, judges: [new FakeJudge('a', {rules: toyRules, maxChars: limit})], generator: offline(task), decide: autoDecide});
+	engine.on(e => e.type === 'awaiting-decision' && (view = e.view));
+	const result = await engine.run();
+	const failed = view!.candidates.filter(c => c.failed);
+	assert.ok(failed.length > 0 && failed.every(c => c.text.length > limit && c.rank === undefined));
+	assert.match(failed[0].failed!, /^judge "a": the prompt is \d+ characters long, more than \d+$/);
+	assert.ok(view!.notes.some(n => n.startsWith(`candidate ${failed[0].id} cannot be scored`)));
+	assert.ok(view!.candidates.some(c => c.rank !== undefined));
+	assert.equal(result.rounds, 1);
+});

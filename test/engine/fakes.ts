@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {segmentPrompt} from '../../source/core/segment.js';
 import {taskSchema, type Task} from '../../source/core/task.js';
+import {UserError} from '../../source/errors.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from '../../source/judges/types.js';
 import {createSession, type Session} from '../../source/sessions/store.js';
 
@@ -29,6 +30,8 @@ export type FakeJudgeOptions = {
 	answer?: (prompt: string, input: string) => string;
 	/** Throw this from every call. */
 	fail?: Error;
+	/** Prompts longer than this many characters are refused, as a real judge refuses text beyond its context. */
+	maxChars?: number;
 };
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -70,8 +73,12 @@ export class FakeJudge implements Judge {
 		return Math.max(0.05, loss);
 	}
 
-	async #wait(signal?: AbortSignal): Promise<void> {
+	async #wait(signal?: AbortSignal, segments?: readonly string[]): Promise<void> {
 		if (this.options.fail) throw this.options.fail;
+		const length = segments?.join('').length ?? 0;
+		if (this.options.maxChars !== undefined && length > this.options.maxChars) {
+			throw new UserError(`the prompt is ${length} characters long, more than ${this.options.maxChars}`, {field: `judge "${this.info.name}"`});
+		}
 		if (!this.options.delayMs) return signal?.throwIfAborted();
 		await sleep(this.options.delayMs, this.options.ignoreAbort ? undefined : signal);
 		if (signal?.aborted) this.late++;
@@ -79,7 +86,7 @@ export class FakeJudge implements Judge {
 
 	async score(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<ScoreResult> {
 		this.calls.score++;
-		await this.#wait(signal);
+		await this.#wait(signal, segments);
 		return {losses: examples.map(e => this.loss(segments, e)), targetTokens: examples.map(e => e.target.length)};
 	}
 
@@ -94,7 +101,7 @@ export class FakeJudge implements Judge {
 	}
 
 	async #attribution(segments: readonly string[], examples: readonly JudgeExample[], method: 'gradient' | 'loo', passes: number, signal?: AbortSignal): Promise<AttributionResult> {
-		await this.#wait(signal);
+		await this.#wait(signal, segments);
 		const losses = examples.map(e => this.loss(segments, e));
 		// Exact leave-one-out: L(without k) - L, positive when the segment helps.
 		const importance = examples.map((e, i) => segments.map((_, k) => this.loss(segments.filter((__, j) => j !== k), e) - losses[i]));

@@ -1,0 +1,75 @@
+/**
+ * Helpers for command tests: the CLI as a child process (`node --import tsx cli.tsx ...`, the way a user runs it),
+ * captured output streams, and a judge factory of fake judges for commands run in-process.
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import type {CommandDeps, JudgeFactory, Output} from '../../source/commands/deps.js';
+import {FakeJudge, toyRules, type Rule} from '../engine/fakes.js';
+
+/** The repository root (the CLI resolves tsx and the judge workers from here). */
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** What a finished child process said. */
+export type CliResult = {code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string};
+
+/** Starts the CLI; `env` is added to a clean copy of the environment (no API key leaks into tests). */
+export function startCli(args: string[], env: Record<string, string>): ChildProcess {
+	const {OPENAI_API_KEY: _, ...base} = process.env;
+	return spawn(process.execPath, ['--import', 'tsx', 'cli.tsx', ...args], {
+		cwd: root,
+		env: {...base, NODE_NO_WARNINGS: '1', ...env},
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+}
+
+/** Runs the CLI to the end. */
+export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+	const child = startCli(args, env);
+	let stdout = '';
+	let stderr = '';
+	child.stdout!.on('data', chunk => (stdout += chunk));
+	child.stderr!.on('data', chunk => (stderr += chunk));
+	return new Promise(resolve => child.on('close', (code, signal) => resolve({code, signal, stdout, stderr})));
+}
+
+/** An output stream that keeps what is written. */
+export function capture(isTTY = false): Output & {text: string} {
+	return {
+		text: '',
+		isTTY,
+		write(s: string) {
+			this.text += s;
+			return true;
+		},
+	};
+}
+
+/** Fake judges by name (default a and b), held-out ones flagged; `rules` per judge name when given. */
+export function fakeJudges(rules: Record<string, Rule[]> = {}): JudgeFactory & {opened: string[][]} {
+	const opened: string[][] = [];
+	const factory = async (names: string[] | undefined, options: {heldout?: string[]}) => {
+		const list = names ?? ['a', 'b'];
+		opened.push(list);
+		return {
+			judges: list.map(n => new FakeJudge(n, {rules: rules[n] ?? toyRules, heldout: options.heldout?.includes(n) ?? false, answer: (p, input) => (/kind/.test(p) ? input.toUpperCase() : input)})),
+			close: async () => {},
+		};
+	};
+	return Object.assign(factory, {opened});
+}
+
+/** A command world with fake judges, captured streams and a sessions folder. */
+export function world(sessionsDir: string, overrides: Partial<CommandDeps> = {}): CommandDeps & {stdout: Output & {text: string}; stderr: Output & {text: string}} {
+	return {
+		openJudges: fakeJudges(),
+		stdout: capture(),
+		stderr: capture(),
+		stdinIsTTY: false,
+		env: {},
+		sessionsDir,
+		signals: [],
+		...overrides,
+	} as CommandDeps & {stdout: Output & {text: string}; stderr: Output & {text: string}};
+}
