@@ -59,6 +59,7 @@ export async function runHeadless(run: PreparedRun, options: {json: boolean; dep
 	engine.on(reporter.listener);
 	const stop = (signal: NodeJS.Signals) => engine.stop(`interrupted (${signal})`);
 	for (const signal of deps.signals) process.on(signal, stop);
+	const roundsBefore = session.state.roundsDone;
 	let result;
 	try {
 		result = await engine.run();
@@ -71,6 +72,9 @@ export async function runHeadless(run: PreparedRun, options: {json: boolean; dep
 		return 130;
 	}
 	const state = session.state;
+	if (state.roundsDone === roundsBefore && result.ending === 'budget') {
+		deps.stderr.write(`note: the session has done ${roundsBefore} round(s); pass --rounds N (a new total) to go on\n`);
+	}
 	deps.stderr.write('scoring the initial and the final prompt on the test split\n');
 	const [before, after] = [
 		await evaluatePrompt({task, judges: run.judges, segments: state.initialSegments.map(s => s.text)}),

@@ -112,12 +112,16 @@ export class Engine implements EngineHost {
 		return () => this.#listeners.delete(listener);
 	}
 
-	/** Answers the decision the engine awaits. Throws when none is awaited. */
-	submit(decision: Decision): void {
+	/**
+	 * Answers the decision the engine awaits. Returns false, changing nothing, when none is awaited (a key pressed
+	 * while the engine works), so a driver need not race the status.
+	 */
+	submit(decision: Decision): boolean {
 		const pending = this.#pending;
-		if (!pending) throw new Error('the engine is not awaiting a decision');
+		if (!pending) return false;
 		this.#pending = undefined;
 		pending.resolve(decision);
+		return true;
 	}
 
 	/** Cancels the work in progress (attribution, proposal, scoring); the round then awaits a decision. */

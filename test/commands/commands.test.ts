@@ -130,3 +130,32 @@ test('config set, get, list and unset, with the key masked', async () => {
 		else process.env.GMPO_CONFIG_DIR = before;
 	}
 });
+
+test('optimize with an OpenAI-compatible generator (loopback server): its edits become candidates, tokens are counted, the key stays out of the session', async () => {
+	const {startChatServer} = await import('../generators/chat-server.js');
+	const edits = {
+		edits: [
+			{segment: 's2', op: 'delete', text: '', rationale: 'harmful'},
+			{segment: 's4', op: 'replace', text: 'Add kind words.', rationale: 'kinder'},
+		],
+	};
+	const server = await startChatServer([{content: JSON.stringify(edits)}]);
+	try {
+		const dir = tempDir();
+		const key = 'sk-loopback-secret-0123456789';
+		const deps = world(path.join(dir, 'sessions'), {env: {OPENAI_API_KEY: key}});
+		const flags = {auto: true, json: true, rounds: '1', generator: 'openai', baseUrl: server.url, model: 'test-model'};
+		assert.equal(await createOptimizeCommand(deps).run([taskFile(dir)], flags), 0);
+		const summary = JSON.parse(deps.stdout.text) as RunSummary;
+		assert.equal(summary.generatorTokens, 120);
+		assert.equal(summary.accepted, 1);
+		const {state} = loadSession(summary.session, {dir: deps.sessionsDir});
+		assert.deepEqual(state.rounds[0].candidates.map(c => c.source), ['openai:test-model', 'openai:test-model']);
+		assert.deepEqual(state.generator, {kind: 'openai', model: 'test-model', baseUrl: server.url});
+		assert.equal(server.received[0].headers.authorization, `Bearer ${key}`);
+		const files = fs.readdirSync(path.join(deps.sessionsDir, summary.session));
+		for (const f of files) assert.ok(!fs.readFileSync(path.join(deps.sessionsDir, summary.session, f), 'utf8').includes(key), `${f} holds no key`);
+	} finally {
+		await server.close();
+	}
+});
