@@ -1,14 +1,17 @@
 /**
- * Every command, registered lazily (a command's dependencies load only when it runs). One line per command file.
+ * Every command, registered lazily under its name (a command's dependencies load only when it runs). One line per
+ * command; the name "" is the command run with no arguments (the session picker).
  */
 import {registerCommand} from './index.js';
 
-registerCommand(async () => (await import('./judges.js')).judgesCheckCommand);
-registerCommand(async () => (await import('./judges.js')).judgesGenerateCommand);
-registerCommand(async () => (await import('./judges.js')).judgesImportCommand);
-registerCommand(async () => (await import('./optimize.js')).optimizeCommand);
-registerCommand(async () => (await import('./resume.js')).resumeCommand);
-registerCommand(async () => (await import('./sessions.js')).sessionsCommand);
-registerCommand(async () => (await import('./export.js')).exportCommand);
-registerCommand(async () => (await import('./eval.js')).evalCommand);
-registerCommand(async () => (await import('./config.js')).configCommand);
+registerCommand('judges check', async () => (await import('./judges.js')).judgesCheckCommand);
+registerCommand('judges generate', async () => (await import('./judges.js')).judgesGenerateCommand);
+registerCommand('judges import-llama2c', async () => (await import('./judges.js')).judgesImportCommand);
+registerCommand('optimize', async () => (await import('./optimize.js')).optimizeCommand);
+registerCommand('resume', async () => (await import('./resume.js')).resumeCommand);
+registerCommand('sessions', async () => (await import('./sessions.js')).sessionsCommand);
+registerCommand('export', async () => (await import('./export.js')).exportCommand);
+registerCommand('eval', async () => (await import('./eval.js')).evalCommand);
+registerCommand('config', async () => (await import('./config.js')).configCommand);
+registerCommand('demo', async () => (await import('./tui.js')).demoCommand);
+registerCommand('', async () => (await import('./tui.js')).pickerCommand);

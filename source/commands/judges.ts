@@ -34,7 +34,7 @@ function printCheck(r: CheckReport): void {
 
 export const judgesCheckCommand: Command = {
 	name: 'judges check',
-	usage: 'judges check <dir|name> [--json]   check a judge folder (gradients, loss, finite-difference spot check)',
+	usage: 'gmpo judges check <dir|name> [--json]   check a judge folder (gradients, loss, finite-difference spot check)',
 	async run(args: string[], flags: Flags) {
 		needArgs(args, 1, 'judges check <dir|name>');
 		const pool = new OrtPool();
@@ -54,7 +54,7 @@ export const judgesCheckCommand: Command = {
 
 export const judgesGenerateCommand: Command = {
 	name: 'judges generate',
-	usage: 'judges generate <dir|name> [--prompt TEXT] [--max-tokens N]   greedy decoding (from BOS without a prompt)',
+	usage: 'gmpo judges generate <dir|name> [--prompt TEXT] [--max-tokens N]   greedy decoding (from BOS without a prompt)',
 	async run(args: string[], flags: Flags) {
 		needArgs(args, 1, 'judges generate <dir|name> [--prompt TEXT] [--max-tokens N]');
 		const maxTokens = flags.maxTokens === undefined ? 64 : Number(flags.maxTokens);
@@ -88,7 +88,7 @@ export const judgesGenerateCommand: Command = {
 
 export const judgesImportCommand: Command = {
 	name: 'judges import-llama2c',
-	usage: 'judges import-llama2c <checkpoint.bin> <tokenizer.bin> <out-dir>   convert a llama2.c model into a judge folder',
+	usage: 'gmpo judges import-llama2c <checkpoint.bin> <tokenizer.bin> <out-dir>   convert a llama2.c model into a judge folder',
 	async run(args: string[], flags: Flags) {
 		needArgs(args, 3, 'judges import-llama2c <checkpoint.bin> <tokenizer.bin> <out-dir>');
 		const {name, config} = importLlama2c(args[0]!, args[1]!, args[2]!);

@@ -67,7 +67,9 @@ function startWorker(): Worker {
 	if (!fromSource) {
 		return new Worker(workerUrl);
 	}
-	const boot = `import('tsx/esm/api').then(m => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+	// Resolved here, not in the worker: an eval'd worker resolves bare names from the working directory.
+	const tsx = import.meta.resolve('tsx/esm/api');
+	const boot = `import(${JSON.stringify(tsx)}).then(m => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
 	return new Worker(boot, {eval: true});
 }
 
