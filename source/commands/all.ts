@@ -13,5 +13,3 @@ registerCommand('sessions', async () => (await import('./sessions.js')).sessions
 registerCommand('export', async () => (await import('./export.js')).exportCommand);
 registerCommand('eval', async () => (await import('./eval.js')).evalCommand);
 registerCommand('config', async () => (await import('./config.js')).configCommand);
-registerCommand('demo', async () => (await import('./tui.js')).demoCommand);
-registerCommand('', async () => (await import('./tui.js')).pickerCommand);
