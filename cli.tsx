@@ -32,6 +32,8 @@ const cli = meow(
 			model: {type: 'string'},
 			session: {type: 'string'},
 			out: {type: 'string'},
+			method: {type: 'string'},
+			split: {type: 'string'},
 		},
 	},
 );

@@ -12,4 +12,6 @@ registerCommand('resume', async () => (await import('./resume.js')).resumeComman
 registerCommand('sessions', async () => (await import('./sessions.js')).sessionsCommand);
 registerCommand('export', async () => (await import('./export.js')).exportCommand);
 registerCommand('eval', async () => (await import('./eval.js')).evalCommand);
+registerCommand('attribute', async () => (await import('./attribute.js')).attributeCommand);
+registerCommand('score', async () => (await import('./attribute.js')).scoreCommand);
 registerCommand('config', async () => (await import('./config.js')).configCommand);
