@@ -31,12 +31,17 @@ export function tempDir(prefix: string): string {
 	return dir;
 }
 
-/** The largest bundled judge (by model file size), else a random Llama of the bundled judges' size (d=128, 4 layers). */
+/**
+ * The bundled judge with the longest context (the benchmarks' longer prompts must fit), the largest model file
+ * among those; else a random Llama of the bundled judges' size (d=128, 4 layers).
+ */
 export function mainJudge(): BenchJudge {
 	const names = bundledJudgeNames();
 	if (names.length > 0) {
-		const size = (n: string) => statSync(path.join(bundledModelsDir(), n, 'model.onnx'), {throwIfNoEntry: false})?.size ?? 0;
-		const name = [...names].sort((a, b) => size(b) - size(a))[0]!;
+		const file = (n: string, f: string) => path.join(bundledModelsDir(), n, f);
+		const size = (n: string) => statSync(file(n, 'model.onnx'), {throwIfNoEntry: false})?.size ?? 0;
+		const context = (n: string) => Number((JSON.parse(readFileSync(file(n, 'judge.json'), 'utf8')) as {maxTokens?: number}).maxTokens ?? 0);
+		const name = [...names].sort((a, b) => context(b) - context(a) || size(b) - size(a))[0]!;
 		return {dir: path.join(bundledModelsDir(), name), label: `bundled ${name}`, bundled: true};
 	}
 	const dir = writeRandomJudge(path.join(tempDir('judge'), 'llama-d128'), {family: 'llama', hidden: 128, layers: 4, heads: 4, vocabSize: 768, context: 512, name: 'random-llama-d128'});
