@@ -115,7 +115,7 @@ export async function run(quick: boolean): Promise<void> {
 	}, {
 		quick,
 		notes: [
-			`Judge: ${bench.label}; default pool (2 workers x 1 intra-op thread); median of ${reps} runs after a warm-up. Batches are cut at 16 examples or 4,096 tokens, so batches of examples run two at a time, one per worker.`,
+			`Judge: ${bench.label}; default pool (2 workers x 1 intra-op thread); median of ${reps} runs after a warm-up. Batches are cut at 16 examples or 4,096 tokens, so batches of examples run two at a time, one per worker. Scoring runs the tokens all examples share (BOS, template, prompt) once and the rest of each example after them; attribution runs every example in full (the gradient flows into the prompt).`,
 			'Peak RSS is the kernel\'s high-water mark of the child process (main thread, workers, onnxruntime arenas); RSS growth is above the same process after opening the judge and running one example. The heap is the main thread\'s V8 heap (the workers\' heaps are in RSS).',
 			loadNote(),
 		],
