@@ -15,3 +15,5 @@ registerCommand('eval', async () => (await import('./eval.js')).evalCommand);
 registerCommand('attribute', async () => (await import('./attribute.js')).attributeCommand);
 registerCommand('score', async () => (await import('./attribute.js')).scoreCommand);
 registerCommand('config', async () => (await import('./config.js')).configCommand);
+registerCommand('demo', async () => (await import('./tui.js')).demoCommand);
+registerCommand('', async () => (await import('./tui.js')).pickerCommand);

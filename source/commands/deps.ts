@@ -55,7 +55,7 @@ export const openBundledJudges: JudgeFactory = async (names, options) => {
 /** The real world. */
 export function defaultDeps(overrides: Partial<CommandDeps> = {}): CommandDeps {
 	const env = overrides.env ?? process.env;
-	return {
+	const deps: CommandDeps = {
 		openJudges: openBundledJudges,
 		stdout: process.stdout,
 		stderr: process.stderr,
@@ -63,6 +63,9 @@ export function defaultDeps(overrides: Partial<CommandDeps> = {}): CommandDeps {
 		env,
 		sessionsDir: path.resolve(env.GMPO_SESSIONS_DIR ?? path.join(process.cwd(), 'sessions')),
 		signals: ['SIGINT', 'SIGTERM'],
+		// The TUI, loaded only when a run is interactive: headless runs never load Ink.
+		interactive: run => import('./tui.js').then(m => m.runInteractive(run, deps)),
 		...overrides,
 	};
+	return deps;
 }

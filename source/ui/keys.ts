@@ -1,0 +1,103 @@
+/**
+ * The one key map: every shortcut of the TUI is defined here, and nowhere else. Screens ask `actionFor()` what a
+ * key press means; the footer and the help overlay are generated from `KEY_MAP`, so they cannot drift from what the
+ * keys do. No mouse: everything is reachable from the keyboard.
+ */
+import type {Key} from 'ink';
+
+/** What a key press asks for. */
+export type KeyAction =
+	| 'up'
+	| 'down'
+	| 'page-up'
+	| 'page-down'
+	| 'focus'
+	| 'accept'
+	| 'pick'
+	| 'edit'
+	| 'editor'
+	| 'freeze'
+	| 'mark'
+	| 'target'
+	| 'regenerate'
+	| 'skip'
+	| 'lens'
+	| 'history'
+	| 'help'
+	| 'cancel'
+	| 'quit';
+
+/** Where a binding applies: the round screen, the history screen, the session picker. */
+export type KeyScope = 'round' | 'history' | 'picker';
+
+/** One key as Ink reports it: a printable input, or one of Ink's named keys. */
+export type KeySpec = {input: string; ctrl?: boolean} | {named: 'upArrow' | 'downArrow' | 'pageUp' | 'pageDown' | 'return' | 'escape' | 'tab'};
+
+/** One shortcut. */
+export type KeyBinding = {
+	/** What it does. */
+	action: KeyAction;
+	/** The keys that trigger it. */
+	keys: readonly KeySpec[];
+	/** How the keys are written in the footer and the help ("a", "Enter"). */
+	label: string;
+	/** One word for the footer. */
+	short: string;
+	/** One line for the help overlay. */
+	help: string;
+	/** Screens where it applies. */
+	scopes: readonly KeyScope[];
+	/** Only while the engine awaits a decision (decisions need a round to decide on). */
+	decision?: boolean;
+	/** Shown in the footer (the others are in the help overlay). */
+	footer?: boolean;
+	/** On the round screen, the pane whose footer shows it (both when absent). */
+	pane?: 'candidates' | 'segments';
+};
+
+const key = (input: string): KeySpec => ({input});
+const named = (name: Extract<KeySpec, {named: string}>['named']): KeySpec => ({named: name});
+
+/** Every shortcut, in the order the help overlay lists them. */
+export const KEY_MAP: readonly KeyBinding[] = [
+	{action: 'up', keys: [named('upArrow'), key('k')], label: '↑/k', short: 'up', help: 'move the selection up', scopes: ['round', 'history', 'picker']},
+	{action: 'down', keys: [named('downArrow'), key('j')], label: '↓/j', short: 'down', help: 'move the selection down', scopes: ['round', 'history', 'picker']},
+	{action: 'page-up', keys: [named('pageUp')], label: 'PgUp', short: 'page up', help: 'move a page up', scopes: ['round', 'history', 'picker']},
+	{action: 'page-down', keys: [named('pageDown')], label: 'PgDn', short: 'page down', help: 'move a page down', scopes: ['round', 'history', 'picker']},
+	{action: 'history', keys: [key('h')], label: 'h', short: 'history', help: 'switch between the round and the history (loss per judge, lineage)', scopes: ['round', 'history'], footer: true},
+	{action: 'focus', keys: [named('tab')], label: 'Tab', short: 'pane', help: 'switch between the candidates and the prompt segments', scopes: ['round'], footer: true},
+	{action: 'accept', keys: [key('a')], label: 'a', short: 'accept', help: 'accept the top-ranked candidate (saved before the next round starts)', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
+	{action: 'pick', keys: [named('return')], label: 'Enter', short: 'pick', help: 'apply the selected candidate (in the prompt pane: edit the segment; in the picker: open)', scopes: ['round', 'picker'], decision: true, footer: true, pane: 'candidates'},
+	{action: 'edit', keys: [key('e')], label: 'e', short: 'edit', help: 'edit the selected segment inline (an empty text deletes it)', scopes: ['round'], decision: true, footer: true, pane: 'segments'},
+	{action: 'editor', keys: [key('E')], label: 'E', short: '$EDITOR', help: 'edit the whole prompt in $EDITOR', scopes: ['round'], decision: true},
+	{action: 'freeze', keys: [key('f')], label: 'f', short: 'freeze', help: 'freeze or unfreeze the selected segment (frozen segments are never edited)', scopes: ['round'], decision: true, footer: true, pane: 'segments'},
+	{action: 'mark', keys: [key(' ')], label: 'Space', short: 'mark', help: 'mark or unmark the selected segment for the next edit', scopes: ['round'], decision: true, footer: true, pane: 'segments'},
+	{action: 'target', keys: [key('t')], label: 't', short: 'target', help: 'edit the marked segments (or the selected one) instead: new candidates are proposed', scopes: ['round'], decision: true, footer: true, pane: 'segments'},
+	{action: 'regenerate', keys: [key('r')], label: 'r', short: 'regen', help: 'propose and score new candidates for the same segments', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
+	{action: 'skip', keys: [key('s')], label: 's', short: 'skip', help: 'keep the prompt as it is and end the round', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
+	{action: 'lens', keys: [key('v')], label: 'v', short: 'view', help: 'heatmap: cycle between the aggregate and each judge', scopes: ['round'], footer: true},
+	{action: 'help', keys: [key('?')], label: '?', short: 'help', help: 'show or hide this help', scopes: ['round', 'history', 'picker'], footer: true},
+	{action: 'cancel', keys: [named('escape')], label: 'Esc', short: 'cancel', help: 'cancel the work in progress (attribution, proposal, scoring); close an overlay', scopes: ['round', 'history', 'picker']},
+	{action: 'quit', keys: [key('q'), {input: 'c', ctrl: true}], label: 'q', short: 'quit', help: 'quit; every decision is already saved, the round in progress is redone on resume', scopes: ['round', 'history', 'picker'], footer: true},
+];
+
+function matches(spec: KeySpec, input: string, pressed: Key): boolean {
+	if ('named' in spec) return pressed[spec.named];
+	if (spec.ctrl) return pressed.ctrl && input === spec.input;
+	return !pressed.ctrl && !pressed.meta && input === spec.input;
+}
+
+/** The action a key press asks for on a screen, if any. */
+export function actionFor(scope: KeyScope, input: string, pressed: Key): KeyAction | undefined {
+	return KEY_MAP.find(b => b.scopes.includes(scope) && b.keys.some(spec => matches(spec, input, pressed)))?.action;
+}
+
+/** The bindings of a screen (for the footer and the help overlay). */
+export function bindingsFor(scope: KeyScope): KeyBinding[] {
+	return KEY_MAP.filter(b => b.scopes.includes(scope));
+}
+
+/** The binding of an action. */
+export function bindingOf(action: KeyAction): KeyBinding {
+	return KEY_MAP.find(b => b.action === action)!;
+}

@@ -1,0 +1,79 @@
+/**
+ * Renders the TUI and waits until it is left: then closes the run (session lock, judge workers) and says how to
+ * continue. A hang-up (the SSH connection dropped), SIGTERM or SIGINT stops the engine like a quit: every decision
+ * is already on disk, the round in progress is redone on resume.
+ */
+import {render} from 'ink';
+import type {AppOutcome, PickerSource} from './app.js';
+import {App} from './app.js';
+import {editInEditor} from './editor.js';
+import type {Launcher, PickerChoice, TuiRun} from './engine-port.js';
+import {ThemeContext, type Theme} from './theme.js';
+
+/** How to run the TUI. */
+export type TuiOptions = {
+	/** Opens a run for a choice. */
+	launch: Launcher;
+	/** Open this at once instead of showing the picker. */
+	start?: PickerChoice;
+	/** What the picker lists. */
+	picker: PickerSource;
+	/** Colours and glyphs. */
+	theme: Theme;
+	/** The terminal (default: the process's). */
+	stdin?: NodeJS.ReadStream;
+	stdout?: NodeJS.WriteStream;
+	stderr?: NodeJS.WriteStream;
+	/** Environment (for $EDITOR). */
+	env?: NodeJS.ProcessEnv;
+	/** Signals that stop the run (default SIGHUP, SIGTERM, SIGINT). */
+	signals?: NodeJS.Signals[];
+};
+
+/** Runs the TUI until the user leaves; returns the exit code. A launch's user error is thrown for the command. */
+export async function runTui(options: TuiOptions): Promise<number> {
+	const stdin = options.stdin ?? process.stdin;
+	const stdout = options.stdout ?? process.stdout;
+	const stderr = options.stderr ?? process.stderr;
+	const signals = options.signals ?? ['SIGHUP', 'SIGTERM', 'SIGINT'];
+	let active: TuiRun | undefined;
+	let outcome: AppOutcome = {};
+	let signalled: NodeJS.Signals | undefined;
+	const launch: Launcher = async choice => (active = await options.launch(choice));
+	const instance = render(
+		<ThemeContext.Provider value={options.theme}>
+			<App
+				launch={launch}
+				start={options.start}
+				picker={options.picker}
+				editPrompt={text => editInEditor(text, {stdin, env: options.env ?? process.env})}
+				onExit={o => (outcome = o)}
+			/>
+		</ThemeContext.Provider>,
+		{stdin, stdout, stderr, exitOnCtrlC: false, maxFps: 60},
+	);
+	// After a hang-up the terminal is gone: writes fail, and that must not turn a clean stop into a crash.
+	const ignore = () => {};
+	stdout.on('error', ignore);
+	const onSignal = (signal: NodeJS.Signals) => {
+		signalled = signal;
+		if (active) active.engine.stop(`interrupted (${signal})`);
+		else instance.unmount();
+	};
+	for (const s of signals) process.on(s, onSignal);
+	try {
+		await instance.waitUntilExit();
+	} finally {
+		for (const s of signals) process.off(s, onSignal);
+		await active?.close();
+		stdout.off('error', ignore);
+	}
+	if (outcome.error) throw outcome.error;
+	const end = outcome.end;
+	if (end && 'error' in end) throw end.error;
+	if (active) {
+		const id = active.engine.session.id;
+		stderr.write(`session ${id} saved; continue with: gmpo resume ${id}\n`);
+	}
+	return signalled ? 130 : 0;
+}

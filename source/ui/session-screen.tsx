@@ -1,0 +1,109 @@
+/**
+ * A running session: follows the engine (useEngineRun), keeps the user's place (selection, marks, lens, screen),
+ * binds the keys (useRoundKeys) and shows the round or the history. When the run ends by quitting or a stop it
+ * reports the end at once; when the budget is spent it shows the history with a banner until the user quits.
+ */
+import {useEffect, useState} from 'react';
+import type {TuiEngine} from './engine-port.js';
+import {historyListLength, HistoryScreen} from './history-screen.js';
+import {roundLayout} from './layout.js';
+import {initialCursor, type RoundCursor} from './round-cursor.js';
+import {RoundScreen} from './round-screen.js';
+import {keepSelection} from './scroll.js';
+import {TextInput} from './text-input.js';
+import {useEngineRun, type RunEnd} from './use-engine-run.js';
+import {useRoundKeys, type SessionMode} from './use-round-keys.js';
+import {useSpinner} from './use-spinner.js';
+import {useTerminalSize} from './use-terminal-size.js';
+
+type Props = {
+	/** The engine, not yet running. */
+	engine: TuiEngine;
+	/** Remarks to show first. */
+	notes?: string[];
+	/** Opens text in $EDITOR; the new text, or undefined when unchanged or aborted. */
+	editPrompt: (text: string) => Promise<string | undefined>;
+	/** Called once the user leaves (the run has ended by then). */
+	onExit: (end: RunEnd) => void;
+};
+
+/** How the run's end reads in the banner. */
+function endBanner(end: RunEnd, session: string): string {
+	if ('error' in end) return `the run stopped on an error: ${end.error instanceof Error ? end.error.message : String(end.error)}`;
+	return `the run ended: ${end.result.reason}. q quits; continue later with: gmpo resume ${session} --rounds N`;
+}
+
+/** The round and history screens of one session. */
+export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
+	const {state, end} = useEngineRun(engine);
+	const size = useTerminalSize();
+	const [cursor, setCursor] = useState<RoundCursor>(initialCursor);
+	const [mode, setMode] = useState<SessionMode>({screen: 'round', help: false});
+	const [historyScroll, setHistoryScroll] = useState(0);
+	const [notice, setNotice] = useState<string | undefined>(notes.join('; ') || undefined);
+	const busy = state.progress !== undefined;
+	const frame = useSpinner(busy);
+	const session = engine.session;
+	useEffect(() => {
+		if (!end) return;
+		// Quit and stops leave at once; a spent budget or an error stays on screen until the user quits.
+		if ('result' in end && end.result.ending !== 'budget') onExit(end);
+		else setMode(m => ({...m, screen: 'history', edit: undefined}));
+	}, [end, onExit]);
+	const view = state.view;
+	// Defaults: the top candidate; the first segment chosen for editing. Kept by id while lists change.
+	const shown: RoundCursor = {
+		...cursor,
+		candidate: keepSelection((view?.candidates ?? []).map(c => c.id), cursor.candidate),
+		segment: keepSelection((view?.segments ?? []).map(s => s.id), cursor.segment ?? view?.targets[0]),
+		marked: cursor.marked.filter(id => view?.segments.some(s => s.id === id)),
+	};
+	const layout = roundLayout(size.rows, view?.segments.length ?? 0, view?.candidates.length ?? 0);
+	useRoundKeys({
+		engine,
+		state,
+		cursor: shown,
+		setCursor: update => setCursor(c => update({...c, candidate: shown.candidate, segment: shown.segment})),
+		mode,
+		setMode,
+		scrollHistory: delta => setHistoryScroll(s => Math.max(0, Math.min(historyListLength(session.state) - 1, s + delta))),
+		page: Math.max(1, shown.pane === 'candidates' ? layout.candidates - 1 : layout.segments - 1),
+		notify: setNotice,
+		editPrompt,
+		exit: () => end && onExit(end),
+		ended: end !== undefined,
+		active: mode.edit === undefined,
+	});
+	if (mode.screen === 'history') {
+		return <HistoryScreen state={session.state} scroll={historyScroll} help={mode.help} banner={end ? endBanner(end, session.id) : undefined} size={size} />;
+	}
+	const edit = mode.edit;
+	const prompt = edit ? (
+		<TextInput
+			key={edit.segment}
+			label={`edit ${edit.segment} (Enter saves, Esc cancels, empty deletes):`}
+			initial={edit.text}
+			width={size.columns}
+			onCancel={() => setMode(m => ({...m, edit: undefined}))}
+			onSubmit={text => {
+				setMode(m => ({...m, edit: undefined}));
+				if (!engine.submit({kind: 'edit-segment', segment: edit.segment, text})) setNotice('the round is no longer awaiting a decision; the edit was not applied');
+			}}
+		/>
+	) : undefined;
+	const stateWithNotice = notice ? {...state, messages: [...state.messages, {level: 'info' as const, text: notice}]} : state;
+	return (
+		<RoundScreen
+			state={stateWithNotice}
+			task={session.state.task.name}
+			session={session.id}
+			cursor={shown}
+			help={mode.help}
+			prompt={prompt}
+			size={size}
+			frame={frame}
+			now={Date.now()}
+		/>
+	);
+}
+

@@ -1,0 +1,72 @@
+/**
+ * The line under the header: the work in progress (spinner, bar, counts, time left, how to cancel) while the engine
+ * works; otherwise what the round needs (a decision, the cancelled work to redo) or the latest message. Errors and
+ * warnings carry a "!" so they stand out without colour.
+ */
+import {Box, Text} from 'ink';
+import type {WorkPhase} from '../engine/index.js';
+import {formatDuration, timeLeft} from './format.js';
+import {ProgressBar} from './progress-bar.js';
+import type {Message, Progress} from './tui-state.js';
+import {useTheme} from './use-theme.js';
+
+type Props = {
+	/** Work in progress. */
+	progress?: Progress;
+	/** Spinner frame. */
+	frame: number;
+	/** Now (ms), for the time left. */
+	now: number;
+	/** What to say when nothing runs. */
+	message?: Message;
+	/** Width in cells. */
+	width: number;
+};
+
+const WORDS: Record<WorkPhase, string> = {attribution: 'attributing', proposal: 'proposing candidates', scoring: 'scoring', evaluation: 'scoring the test split'};
+
+/** Work in progress, or the latest message. */
+export function StatusLine({progress, frame, now, message, width}: Props) {
+	const {glyphs, color} = useTheme();
+	if (progress) {
+		const spinner = glyphs.spinner[frame % glyphs.spinner.length];
+		const elapsed = now - progress.startedAt;
+		const left = timeLeft(elapsed, progress.done, progress.total);
+		const counted = progress.total > 0;
+		const barWidth = Math.max(6, Math.min(24, width - 60));
+		return (
+			<Box width={width}>
+				<Text wrap="truncate-end">
+					<Text color={color.warn}>{spinner} </Text>
+					<Text bold>{WORDS[progress.phase]} </Text>
+					{counted ? (
+						<>
+							<ProgressBar done={progress.done} total={progress.total} width={barWidth} />
+							<Text>
+								{' '}
+								{progress.done}/{progress.total}
+							</Text>
+						</>
+					) : null}
+					<Text color={color.muted}>
+						{' · '}
+						{formatDuration(elapsed)}
+						{left === undefined ? '' : ` · ~${formatDuration(left)} left`}
+						{' · Esc cancels'}
+					</Text>
+				</Text>
+			</Box>
+		);
+	}
+	if (!message) return <Text> </Text>;
+	const mark = message.level === 'info' ? '' : '! ';
+	const tint = message.level === 'error' ? color.bad : message.level === 'warn' ? color.warn : color.muted;
+	return (
+		<Box width={width}>
+			<Text color={tint} wrap="truncate-end">
+				{mark}
+				{message.text}
+			</Text>
+		</Box>
+	);
+}

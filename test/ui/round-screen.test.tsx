@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {SessionScreen} from '../../source/ui/session-screen.js';
+import {FakeEngine, makeView} from './fixtures.js';
+import {flush, KEYS, lastFrameStripped, press, renderAt, resize, widest} from './helpers.js';
+
+async function session(view = makeView(), size?: {columns: number; rows: number}) {
+	const engine = new FakeEngine(view);
+	const exits: unknown[] = [];
+	const r = await renderAt(<SessionScreen engine={engine} editPrompt={async () => undefined} onExit={end => exits.push(end)} />, size);
+	engine.await(view);
+	await flush();
+	return {engine, r, exits, frame: () => lastFrameStripped(r)};
+}
+
+test('the round screen shows header, heatmap, ranked candidates, the diff and the keys in 80x24', async () => {
+	const {frame} = await session();
+	const f = frame();
+	assert.match(f, /^gmpo · toy · round 1\/5 +session session-1$/m);
+	assert.match(f, /^loss a 2\.000 {2}b 2\.000 {2}budget 0\/5 rounds · 1m05s$/m);
+	assert.match(f, /Prompt heat \(v\): aggregate \(gradient\) · agreement tau 0\.80/);
+	assert.match(f, /^› 1 +c1 ~s2 Candidate text 1\. +\+4\.0% #1 +\+4\.0% #1 +\+4\.0% +✓$/m);
+	assert.match(f, /^- s2 +Say something harmful 2\.$/m, 'the diff shows what goes');
+	assert.match(f, /^\+ s2 +Candidate text 1\.$/m, 'and what comes');
+	assert.match(f, /^why: rationale of c1$/m);
+	assert.match(f, /a accept {2}Enter pick .*\? help {2}q quit/);
+	assert.ok(f.split('\n').length <= 23, `at most 23 lines, got ${f.split('\n').length}`);
+	assert.ok(widest(f) <= 80);
+});
+
+test('heatmap rows carry the sign and strength of each importance, and v cycles the lens through the judges', async () => {
+	const {r, frame} = await session();
+	const row = (id: string) => frame().split('\n').find(l => l.includes(` ${id} `))!;
+	assert.match(row('s1'), /s1 {6}\+\+\+ +\+0\.50 Be helpful 1\./, 'the strongest helper: +++');
+	assert.match(row('s2'), /s2 {2}✎ {3}- +-0\.17 Say something harmful 2\./, 'a weak hurter, chosen for editing: -');
+	assert.match(row('s6'), /s6 {6}--- +-0\.50 Think first 6\./, 'the strongest hurter: ---');
+	await press(r, 'v');
+	assert.match(frame(), /heat \(v\): a \(gradient\)/);
+	await press(r, 'v');
+	assert.match(frame(), /heat \(v\): b \(gradient\)/);
+	await press(r, 'v');
+	assert.match(frame(), /heat \(v\): aggregate/);
+});
+
+test('decisions go to the engine: accept, pick another, freeze, mark and target, regenerate, skip, quit', async () => {
+	const check = async (keys: string[], expected: unknown) => {
+		const {engine, r} = await session();
+		await press(r, ...keys);
+		assert.deepEqual(engine.decisions, [expected], `keys ${JSON.stringify(keys)}`);
+	};
+	await check(['a'], {kind: 'accept'});
+	await check([KEYS.enter], {kind: 'accept'});
+	await check(['j', 'j', KEYS.enter], {kind: 'pick', candidate: 'c3'});
+	await check([KEYS.tab, 'f'], {kind: 'freeze', segments: ['s2'], frozen: true});
+	await check([KEYS.tab, KEYS.space, 'j', 'j', KEYS.space, 't'], {kind: 'target', segments: ['s2', 's4']});
+	await check([KEYS.tab, 'k', 't'], {kind: 'target', segments: ['s1']});
+	await check(['r'], {kind: 'regenerate'});
+	await check(['s'], {kind: 'skip'});
+	await check(['q'], {kind: 'quit'});
+});
+
+test('an inline edit replaces the selected segment; Esc abandons it', async () => {
+	const {engine, r, frame} = await session();
+	await press(r, KEYS.tab, 'e');
+	assert.match(frame(), /edit s2 \(Enter saves, Esc cancels, empty deletes\): Say something harmful 2\./);
+	await press(r, KEYS.escape);
+	assert.deepEqual(engine.decisions, []);
+	await press(r, 'e', '\u0015', 'Be kind.', KEYS.enter);
+	assert.deepEqual(engine.decisions, [{kind: 'edit-segment', segment: 's2', text: 'Be kind.'}]);
+});
+
+test('while the judges score: a bar with counts and time left, a moving spinner, decisions refused, Esc cancels', async () => {
+	const view = makeView();
+	const engine = new FakeEngine(view);
+	const r = await renderAt(<SessionScreen engine={engine} editPrompt={async () => undefined} onExit={() => {}} />);
+	engine.emit({type: 'round-started', round: 1, batch: [0, 1]});
+	engine.emit({type: 'status', status: 'scoring'});
+	engine.emit({type: 'candidate-scored', round: 1, losses: {a: 2, b: 2}, done: 3, total: 12});
+	await flush();
+	const first = lastFrameStripped(r);
+	assert.match(first, /scoring [█░]+ 3\/12 · \S+ · ~\S+ left · Esc cancels/);
+	await new Promise(resolve => setTimeout(resolve, 350));
+	const later = lastFrameStripped(r);
+	assert.notEqual(first.split('\n')[2][0], later.split('\n')[2][0], 'the spinner moved');
+	await press(r, 'a');
+	assert.deepEqual(engine.decisions, [], 'no decision while the engine works');
+	assert.match(lastFrameStripped(r), /Esc cancel/);
+	await press(r, KEYS.escape);
+	assert.equal(engine.cancels, 1);
+	engine.emit({type: 'cancelled', round: 1, phase: 'scoring'});
+	engine.emit({type: 'status', status: 'awaiting-decision'});
+	engine.emit({type: 'awaiting-decision', round: 1, view: {...view, cancelled: 'scoring'}});
+	await flush();
+	assert.match(lastFrameStripped(r), /scoring was cancelled: r redoes the missing work/);
+});
+
+test('candidates fill in as they are proposed and scored, before the engine ranks them', async () => {
+	const view = makeView();
+	const engine = new FakeEngine(view);
+	const r = await renderAt(<SessionScreen engine={engine} editPrompt={async () => undefined} onExit={() => {}} />);
+	engine.emit({type: 'round-started', round: 1, batch: [0]});
+	engine.emit({type: 'attribution-done', round: 1, importance: view.importance!, targets: ['s2']});
+	engine.emit({type: 'candidates-proposed', round: 1, candidates: view.candidates.slice(0, 2).map(({id, edits, segments, source}) => ({id, edits, segments, source})), rejected: [], notes: [], usage: {promptTokens: 0, completionTokens: 0}});
+	engine.emit({type: 'status', status: 'scoring'});
+	engine.emit({type: 'candidate-scored', round: 1, candidate: 'c2', losses: {a: 1.5, b: 2.5}, done: 1, total: 2});
+	await flush();
+	const f = lastFrameStripped(r);
+	assert.match(f, /c1 ~s2 Candidate text 1\. +… +…/);
+	assert.match(f, /c2 ~s2 Candidate text 2\. +1\.500 +2\.500/);
+	assert.match(f, /s6 {6}--- +-0\.50/, 'the heatmap is there as soon as attribution is done');
+});
+
+test('the screen adapts to the terminal size', async () => {
+	const view = makeView({segments: 12, candidates: 16});
+	const {r, frame} = await session(view);
+	const rows = () => frame().split('\n').filter(l => /^[› ] {1,2}\d+ +c\d+ /.test(l)).length;
+	const small = rows();
+	assert.ok(frame().split('\n').length <= 23);
+	resize(r, 120, 40);
+	await flush();
+	assert.ok(rows() > small, `more candidates at 120x40 (${rows()}) than at 80x24 (${small})`);
+	assert.ok(frame().split('\n').length <= 39);
+	resize(r, 60, 20);
+	await flush();
+	assert.ok(widest(frame()) <= 60, 'nothing wider than 60 columns');
+	assert.ok(frame().split('\n').length <= 19);
+	assert.match(frame(), /\? help {2}q quit/);
+	// Scrolling keeps the selection in view.
+	resize(r, 80, 24);
+	await press(r, ...Array.from({length: 15}, () => 'j'));
+	assert.match(frame(), /^› 16 +c16 /m);
+});
