@@ -7,6 +7,7 @@
 import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
 import {parse as parseYaml} from 'yaml';
 import {segmentPrompt} from '../source/core/segment.js';
 import {bundledJudgeNames, bundledModelsDir} from '../source/judges/judge-set.js';
@@ -17,6 +18,9 @@ import {median} from './report.js';
 
 /** The machine's fp32 matmul ceiling through onnxruntime-node: ~38 GFLOP/s per core, 2 cores. */
 export const CEILING_FLOPS = 76e9;
+
+/** Pause between timed calls (see interleaved). */
+const PAUSE_MS = 50;
 
 /** A judge folder to benchmark and how to name it in a table. */
 export type BenchJudge = {dir: string; label: string; bundled: boolean};
@@ -131,7 +135,9 @@ export async function tokenCounts(judge: OnnxJudge, segments: readonly string[],
 
 /**
  * Median milliseconds of each contender over `reps` rounds, the contenders alternating within a round so that
- * load from other jobs falls on all of them alike; `warmup` rounds first.
+ * load from other jobs falls on all of them alike; `warmup` rounds first. A pause before each timed call lets the
+ * previous contender's onnxruntime threads stop spin-waiting (they spin for a while after a parallel run and
+ * would otherwise take a core from the next contender).
  */
 export async function interleaved(fns: (() => Promise<unknown>)[], reps: number, warmup = 1): Promise<number[]> {
 	for (let w = 0; w < warmup; w++) {
@@ -142,6 +148,7 @@ export async function interleaved(fns: (() => Promise<unknown>)[], reps: number,
 	const times = fns.map(() => [] as number[]);
 	for (let r = 0; r < reps; r++) {
 		for (const [i, fn] of fns.entries()) {
+			await sleep(PAUSE_MS);
 			const t0 = performance.now();
 			await fn();
 			times[i]!.push(performance.now() - t0);

@@ -143,6 +143,7 @@ export async function run(quick: boolean): Promise<void> {
 		const fidelity: Table = {columns: ['task', 'K', 'examples', 'Spearman (mean importances)', 'Spearman per example (mean)', 'Spearman (mean importances), midpoint mask 0.5'], rows: []};
 		const midpoint = await OnnxJudge.open(bench.dir, {pool, maskPoint: 0.5});
 		const rhos: number[] = [];
+		const rhosMid: number[] = [];
 		for (const task of demoTasks()) {
 			const examples = quick ? task.examples.slice(0, 8) : task.examples;
 			const g = await judge.attribute(task.segments, examples);
@@ -152,6 +153,7 @@ export async function run(quick: boolean): Promise<void> {
 			const rhoMid = spearman(avg((await midpoint.attribute(task.segments, examples)).importance), avg(l.importance));
 			const perExample = mean(g.importance.map((row, e) => spearman(row, l.importance[e]!)).filter(Number.isFinite));
 			rhos.push(rho);
+			rhosMid.push(rhoMid);
 			fidelity.rows.push([task.name, task.segments.length, examples.length, fmt(rho, 3), fmt(perExample, 3), fmt(rhoMid, 3)]);
 		}
 		const rho = mean(rhos);
@@ -178,6 +180,7 @@ export async function run(quick: boolean): Promise<void> {
 				overhead_default_pool: Number(overheadDefault.toFixed(4)),
 				speedup_k32: Number(speedupK32.toFixed(2)),
 				spearman: Number(rho.toFixed(3)),
+				spearman_midpoint: Number(mean(rhosMid).toFixed(3)),
 				lag_p99_ms: Number(lag.p99.toFixed(2)),
 				grad_time_spread: Number(gradSpread.toFixed(2)),
 				judge: bench.label,
