@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts(x) with node's test runner (TypeScript through tsx). Extra arguments filter files by
-// substring: `npm test -- autodiff` runs the files whose path contains "autodiff".
+// substring: `npm test -- autodiff` runs the files whose path contains "autodiff". --test-force-exit ends a file
+// whose tests are done even if it left a handle open, so a leaked handle cannot hang CI.
 import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
@@ -21,7 +22,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
 	process.execPath,
-	['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files.map(f => path.relative(root, f))],
+	['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-force-exit', '--test-timeout=600000', ...files.map(f => path.relative(root, f))],
 	{cwd: root, stdio: 'inherit', env: {...process.env, NODE_NO_WARNINGS: '1'}},
 );
 process.exit(result.status ?? 1);
