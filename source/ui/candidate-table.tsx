@@ -50,12 +50,12 @@ function columns(width: number, judges: number): {judge: number; shown: number; 
 	return {judge: 8, shown: Math.max(1, Math.floor(room / 8)), ranks: false};
 }
 
-function judgeCell(c: ScoredCandidate, judge: string, ranks: boolean): string {
+function judgeCell(c: ScoredCandidate, judge: string, ranks: boolean, ellipsis: string): string {
 	if (c.failed) return 'fail';
 	const r = c.improvement?.[judge];
 	if (r !== undefined) return `${formatPercent(r)}${ranks && c.judgeRanks?.[judge] ? ` #${c.judgeRanks[judge]}` : ''}`;
 	const loss = c.losses?.[judge];
-	return loss === undefined ? '…' : formatLoss(loss);
+	return loss === undefined ? ellipsis : formatLoss(loss);
 }
 
 /** The candidates, one row each, scrolled to keep the selection in view. */
@@ -98,7 +98,7 @@ export function CandidateTable({candidates, selection, heldout, selected, focuse
 						</Text>
 						{cell('rank', RANK, c.rank === undefined ? ` ${glyphs.dot}` : String(c.rank), {bold: c.rank === 1})}
 						{cell('edit', edit, `${prefix}${c.id} ${editSummary(c.edits)}`, {bold: isSelected, color: c.blocked || c.failed ? color.muted : undefined})}
-						{shownJudges.map(j => cell(j, layout.judge, judgeCell(c, j, layout.ranks), {color: tint(c.improvement?.[j])}, true))}
+						{shownJudges.map(j => cell(j, layout.judge, judgeCell(c, j, layout.ranks, glyphs.ellipsis), {color: tint(c.improvement?.[j])}, true))}
 						{cell('agg', AGGREGATE, c.aggregate === undefined ? '' : formatPercent(c.aggregate), {bold: true, color: tint(c.aggregate)}, true)}
 						{cell('agree', AGREE, agree ? ` ${glyphs.agree}` : '', {color: color.good})}
 					</Box>

@@ -41,8 +41,8 @@ export function DetailPane({subject, segments, importance, rows, width}: Props) 
 		if (!c) {
 			lines.push({key: 'none', node: <Text color={color.muted}>no candidate selected</Text>});
 		} else {
-			const score = c.aggregate === undefined ? 'not ranked yet' : `rank ${c.rank} · aggregate ${formatPercent(c.aggregate)}`;
-			lines.push({key: 'title', node: <Text bold>{c.id} · {c.source} · {score}{c.failed ? ` · cannot be scored: ${c.failed}` : ''}{c.blocked ? ' · edits a frozen segment' : ''}</Text>});
+			const score = c.aggregate === undefined ? 'not ranked yet' : `rank ${c.rank}${glyphs.sep}aggregate ${formatPercent(c.aggregate)}`;
+			lines.push({key: 'title', node: <Text bold>{[c.id, c.source, score, ...(c.failed ? [`cannot be scored: ${c.failed}`] : []), ...(c.blocked ? ['edits a frozen segment'] : [])].join(glyphs.sep)}</Text>});
 			diffLines(segments, c.edits).forEach((d, i) =>
 				lines.push({
 					key: `d${i}`,
@@ -62,8 +62,8 @@ export function DetailPane({subject, segments, importance, rows, width}: Props) 
 			lines.push({key: 'none', node: <Text color={color.muted}>no segment selected</Text>});
 		} else {
 			const at = importance?.segmentIds.indexOf(s.id) ?? -1;
-			const per = at < 0 || !importance ? '' : Object.entries(importance.perJudge).map(([j, v]) => `${j} ${formatImportance(v[at], scaleOf(v))}`).join(' · ');
-			lines.push({key: 'title', node: <Text bold>{s.id}{s.frozen ? ` ${glyphs.frozen} frozen` : ''} · {origin(s)}</Text>});
+			const per = at < 0 || !importance ? '' : Object.entries(importance.perJudge).map(([j, v]) => `${j} ${formatImportance(v[at], scaleOf(v))}`).join(glyphs.sep);
+			lines.push({key: 'title', node: <Text bold>{s.id}{s.frozen ? ` ${glyphs.frozen} frozen` : ''}{glyphs.sep}{origin(s)}</Text>});
 			if (per) lines.push({key: 'per', node: <Text color={color.muted}>importance by judge: {per}</Text>});
 			lines.push({key: 'text', node: <Text>{oneLine(s.text)}</Text>, wrap: true});
 		}

@@ -26,7 +26,7 @@ type Props = {
 	width: number;
 };
 
-function budgetText(budget: BudgetReport | undefined): string {
+function budgetText(budget: BudgetReport | undefined, sep: string): string {
 	if (!budget) return '';
 	const {spent, limits} = budget;
 	const parts = [`${spent.rounds}${limits.rounds === undefined ? '' : `/${limits.rounds}`} rounds`];
@@ -35,7 +35,7 @@ function budgetText(budget: BudgetReport | undefined): string {
 	}
 	if (limits.judgePasses !== undefined) parts.push(`${formatCount(spent.judgePasses)}/${formatCount(limits.judgePasses)} passes`);
 	parts.push(`${formatDuration(spent.wallTimeMs)}${limits.wallTimeMs === undefined ? '' : `/${formatDuration(limits.wallTimeMs)}`}`);
-	return `budget ${parts.join(' · ')}`;
+	return `budget ${parts.join(sep)}`;
 }
 
 /** Task, round, losses per judge, budget. */
@@ -46,7 +46,7 @@ export function Header({task, session, round, losses, selection, heldout, budget
 		<Box flexDirection="column" width={width}>
 			<Box>
 				<Text bold color={color.accent} wrap="truncate-end">
-					gmpo · {task} · {roundText}
+					{['gmpo', task, roundText].join(glyphs.sep)}
 				</Text>
 				<Box flexGrow={1} />
 				<Text color={color.muted} wrap="truncate-start">
@@ -66,7 +66,7 @@ export function Header({task, session, round, losses, selection, heldout, budget
 							{j} (held out) {losses[j] === undefined ? glyphs.ellipsis : formatLoss(losses[j])}{'  '}
 						</Text>
 					))}
-					<Text color={color.muted}>{budgetText(budget)}</Text>
+					<Text color={color.muted}>{budgetText(budget, glyphs.sep)}</Text>
 				</Text>
 			</Box>
 		</Box>

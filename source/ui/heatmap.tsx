@@ -41,7 +41,7 @@ export function Heatmap({segments, importance, targets, marked, lens, selected, 
 	const start = windowStart(segments.length, rows, at);
 	const shown = segments.slice(start, start + rows);
 	const agreement = agreementText(importance);
-	const more = segments.length > rows ? ` · ${start + 1}-${start + shown.length} of ${segments.length}` : '';
+	const more = segments.length > rows ? `${glyphs.sep}${start + 1}-${start + shown.length} of ${segments.length}` : '';
 	return (
 		<Box flexDirection="column" width={width}>
 			<Text wrap="truncate-end">
@@ -52,8 +52,9 @@ export function Heatmap({segments, importance, targets, marked, lens, selected, 
 					{' '}
 					heat (v): {importance ? lens : 'not attributed yet'}
 					{importance ? ` (${importance.method})` : ''}
-					{agreement ? ` · ${agreement}` : ''}
-					{more} · + helps, - hurts
+					{agreement ? `${glyphs.sep}${agreement}` : ''}
+					{more}
+					{glyphs.sep}+ helps, - hurts
 				</Text>
 			</Text>
 			{shown.map(segment => {

@@ -1,6 +1,7 @@
 /**
  * The help overlay: every key of the screen with what it does, generated from the key map (the only place keys are
- * defined), plus what the heatmap and table signs mean. No border: at 80x24 every line is needed for the keys.
+ * defined), plus what the heatmap and table signs mean. It takes the whole screen but the footer, without a border:
+ * at 80x24 every line is needed for the keys.
  */
 import {Box, Text} from 'ink';
 import {bindingsFor, type KeyScope} from './keys.js';
@@ -18,8 +19,13 @@ type Props = {
 /** The keys and the signs. */
 export function HelpOverlay({scope, width, rows}: Props) {
 	const {color, glyphs} = useTheme();
-	const bindings = bindingsFor(scope);
-	const labelWidth = Math.max(...bindings.map(b => b.label.length)) + 2;
+	const lines: {key: string; label: string; help: string; decision?: boolean}[] = [];
+	for (const b of bindingsFor(scope)) {
+		const previous = lines.at(-1);
+		if (b.sameLine && previous) Object.assign(previous, {label: `${previous.label} ${b.label}`, help: `${previous.help} / ${b.short}`});
+		else lines.push({key: b.action, label: b.label, help: b.help, decision: b.decision});
+	}
+	const labelWidth = Math.max(...lines.map(l => l.label.length)) + 2;
 	const legend =
 		scope === 'round'
 			? [
@@ -33,8 +39,8 @@ export function HelpOverlay({scope, width, rows}: Props) {
 			<Text bold color={color.accent} wrap="truncate-end">
 				Keys {glyphs.rule.repeat(3)} ? or Esc closes {glyphs.rule.repeat(Math.max(0, width - 25))}
 			</Text>
-			{bindings.slice(0, room).map(b => (
-				<Box key={b.action} width={width}>
+			{lines.slice(0, room).map(b => (
+				<Box key={b.key} width={width}>
 					<Box width={labelWidth} flexShrink={0}>
 						<Text bold>{b.label}</Text>
 					</Box>

@@ -70,7 +70,7 @@ export function HistoryScreen({state, scroll, help, banner, size}: Props) {
 	return (
 		<Box flexDirection="column" width={width} height={rows}>
 			<Text bold color={color.accent} wrap="truncate-end">
-				gmpo · {state.task.name} · history · {state.roundsDone} round(s) done · {state.accepted.length} accepted · session {state.id}
+				{['gmpo', state.task.name, 'history', `${state.roundsDone} round(s) done`, `${state.accepted.length} accepted`, `session ${state.id}`].join(glyphs.sep)}
 			</Text>
 			{banner ? (
 				<Text color={color.warn} wrap="truncate-end">

@@ -51,6 +51,8 @@ export type KeyBinding = {
 	decision?: boolean;
 	/** Shown in the footer (the others are in the help overlay). */
 	footer?: boolean;
+	/** Listed on the help line of the binding before it ("↑/k ↓/j  move the selection up / down"). */
+	sameLine?: boolean;
 	/** On the round screen, the pane whose footer shows it (both when absent). */
 	pane?: 'candidates' | 'segments';
 };
@@ -60,10 +62,10 @@ const named = (name: Extract<KeySpec, {named: string}>['named']): KeySpec => ({n
 
 /** Every shortcut, in the order the help overlay lists them. */
 export const KEY_MAP: readonly KeyBinding[] = [
-	{action: 'up', keys: [named('upArrow'), key('k')], label: '↑/k', short: 'up', help: 'move the selection up', scopes: ['round', 'history', 'picker']},
-	{action: 'down', keys: [named('downArrow'), key('j')], label: '↓/j', short: 'down', help: 'move the selection down', scopes: ['round', 'history', 'picker']},
+	{action: 'up', keys: [named('upArrow'), key('k')], label: 'Up/k', short: 'up', help: 'move the selection up', scopes: ['round', 'history', 'picker']},
+	{action: 'down', keys: [named('downArrow'), key('j')], label: 'Down/j', short: 'down', help: 'move the selection down', scopes: ['round', 'history', 'picker'], sameLine: true},
 	{action: 'page-up', keys: [named('pageUp')], label: 'PgUp', short: 'page up', help: 'move a page up', scopes: ['round', 'history', 'picker']},
-	{action: 'page-down', keys: [named('pageDown')], label: 'PgDn', short: 'page down', help: 'move a page down', scopes: ['round', 'history', 'picker']},
+	{action: 'page-down', keys: [named('pageDown')], label: 'PgDn', short: 'page down', help: 'move a page down', scopes: ['round', 'history', 'picker'], sameLine: true},
 	{action: 'history', keys: [key('h')], label: 'h', short: 'history', help: 'switch between the round and the history (loss per judge, lineage)', scopes: ['round', 'history'], footer: true},
 	{action: 'focus', keys: [named('tab')], label: 'Tab', short: 'pane', help: 'switch between the candidates and the prompt segments', scopes: ['round'], footer: true},
 	{action: 'accept', keys: [key('a')], label: 'a', short: 'accept', help: 'accept the top-ranked candidate (saved before the next round starts)', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},

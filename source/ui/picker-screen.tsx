@@ -33,11 +33,11 @@ type Props = {
 
 type Item = {key: string; label: string; detail?: string; choice?: PickerChoice; disabled?: boolean};
 
-function items(sessions: readonly SessionSummary[], examples: readonly string[]): Item[] {
+function items(sessions: readonly SessionSummary[], examples: readonly string[], sep: string): Item[] {
 	const out: Item[] = sessions.map(s => ({
 		key: `s:${s.id}`,
 		label: `resume ${s.id}`,
-		detail: s.error ? `unreadable: ${s.error}` : `${s.task} · ${s.rounds ?? 0} round(s) · best ${formatLoss(s.bestLoss)} · ${s.lastUpdate?.slice(0, 16).replace('T', ' ') ?? ''}`,
+		detail: s.error ? `unreadable: ${s.error}` : [s.task, `${s.rounds ?? 0} round(s)`, `best ${formatLoss(s.bestLoss)}`, s.lastUpdate?.slice(0, 16).replace('T', ' ') ?? ''].join(sep),
 		choice: s.error ? undefined : {kind: 'resume', id: s.id},
 		disabled: s.error !== undefined,
 	}));
@@ -54,7 +54,7 @@ export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, 
 	const [selected, setSelected] = useState(0);
 	const [typing, setTyping] = useState(false);
 	const [help, setHelp] = useState(false);
-	const list = items(sessions, examples);
+	const list = items(sessions, examples, glyphs.sep);
 	const rows = usableRows(size.rows);
 	const room = Math.max(1, rows - 5 - (error ? 1 : 0));
 	useInput(
@@ -80,7 +80,7 @@ export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, 
 	return (
 		<Box flexDirection="column" width={size.columns} height={rows}>
 			<Text bold color={color.accent} wrap="truncate-end">
-				gmpo · optimise a prompt with judges, one reviewed round at a time
+				gmpo{glyphs.sep}optimise a prompt with judges, one reviewed round at a time
 			</Text>
 			<Text color={color.muted} wrap="truncate-end">
 				{sessions.length === 0 ? `no saved sessions in ${sessionsDir}` : `${sessions.length} saved session(s) in ${sessionsDir}`}
@@ -100,7 +100,10 @@ export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, 
 						<Box key={item.key} width={size.columns}>
 							<Text wrap="truncate-end" inverse={isSelected}>
 								{isSelected ? glyphs.cursor : ' '} <Text bold={isSelected}>{item.label}</Text>
-								{item.detail ? <Text color={item.disabled ? color.bad : color.muted}> · {item.detail}</Text> : null}
+								{item.detail ? <Text color={item.disabled ? color.bad : color.muted}>
+									{glyphs.sep}
+									{item.detail}
+								</Text> : null}
 							</Text>
 						</Box>
 					);

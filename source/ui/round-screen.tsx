@@ -55,6 +55,15 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 			: undefined;
 	const selectedCandidate = candidates.find(c => c.id === cursor.candidate);
 	const selectedSegment = segments.find(s => s.id === cursor.segment);
+	const footer = <Footer scope="round" deciding={deciding} busy={busy} pane={cursor.pane} width={width} />;
+	if (help) {
+		return (
+			<Box flexDirection="column" width={width} height={usableRows(size.rows)}>
+				<HelpOverlay scope="round" width={width} rows={usableRows(size.rows) - 1} />
+				{footer}
+			</Box>
+		);
+	}
 	return (
 		<Box flexDirection="column" width={width} height={usableRows(size.rows)}>
 			<Header
@@ -68,41 +77,35 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 				width={width}
 			/>
 			{prompt ?? <StatusLine progress={state.progress} frame={frame} now={now} message={view?.error ? {level: 'error', text: view.error.message} : (fallback ?? message)} width={width} />}
-			{help ? (
-				<HelpOverlay scope="round" width={width} rows={usableRows(size.rows) - 4} />
-			) : (
-				<>
-					<Heatmap
-						segments={segments}
-						importance={view?.importance}
-						targets={view?.targets ?? []}
-						marked={cursor.marked}
-						lens={cursor.lens}
-						selected={cursor.segment}
-						focused={cursor.pane === 'segments'}
-						rows={layout.segments}
-						width={width}
-					/>
-					<CandidateTable
-						candidates={candidates}
-						selection={view?.selection ?? []}
-						heldout={view?.heldout ?? []}
-						selected={cursor.candidate}
-						focused={cursor.pane === 'candidates'}
-						rows={layout.candidates}
-						width={width}
-					/>
-					<DetailPane
-						subject={cursor.pane === 'candidates' ? {kind: 'candidate', candidate: selectedCandidate} : {kind: 'segment', segment: selectedSegment}}
-						segments={segments}
-						importance={view?.importance}
-						rows={layout.detail}
-						width={width}
-					/>
-				</>
-			)}
+			<Heatmap
+				segments={segments}
+				importance={view?.importance}
+				targets={view?.targets ?? []}
+				marked={cursor.marked}
+				lens={cursor.lens}
+				selected={cursor.segment}
+				focused={cursor.pane === 'segments'}
+				rows={layout.segments}
+				width={width}
+			/>
+			<CandidateTable
+				candidates={candidates}
+				selection={view?.selection ?? []}
+				heldout={view?.heldout ?? []}
+				selected={cursor.candidate}
+				focused={cursor.pane === 'candidates'}
+				rows={layout.candidates}
+				width={width}
+			/>
+			<DetailPane
+				subject={cursor.pane === 'candidates' ? {kind: 'candidate', candidate: selectedCandidate} : {kind: 'segment', segment: selectedSegment}}
+				segments={segments}
+				importance={view?.importance}
+				rows={layout.detail}
+				width={width}
+			/>
 			<Box flexGrow={1} />
-			<Footer scope="round" deciding={deciding} busy={busy} pane={cursor.pane} width={width} />
+			{footer}
 		</Box>
 	);
 }

@@ -67,7 +67,7 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		mode,
 		setMode,
 		scrollHistory: delta => setHistoryScroll(s => Math.max(0, Math.min(historyListLength(session.state) - 1, s + delta))),
-		page: Math.max(1, shown.pane === 'candidates' ? layout.candidates - 1 : layout.segments - 1),
+		page: Math.max(1, mode.screen === 'history' ? size.rows - 10 : shown.pane === 'candidates' ? layout.candidates - 1 : layout.segments - 1),
 		notify: setNotice,
 		editPrompt,
 		exit: () => end && onExit(end),

@@ -49,10 +49,10 @@ export function StatusLine({progress, frame, now, message, width}: Props) {
 						</>
 					) : null}
 					<Text color={color.muted}>
-						{' · '}
+						{glyphs.sep}
 						{formatDuration(elapsed)}
-						{left === undefined ? '' : ` · ~${formatDuration(left)} left`}
-						{' · Esc cancels'}
+						{left === undefined ? '' : `${glyphs.sep}~${formatDuration(left)} left`}
+						{`${glyphs.sep}Esc cancels`}
 					</Text>
 				</Text>
 			</Box>

@@ -49,6 +49,8 @@ export type Glyphs = {
 	ellipsis: string;
 	/** A negligible value. */
 	dot: string;
+	/** Between items on a line. */
+	sep: string;
 };
 
 /** Everything the components need to draw. */
@@ -77,6 +79,7 @@ const unicode: Glyphs = {
 	markers: ['●', '○', '▲', '◆', '■', '×'],
 	ellipsis: '…',
 	dot: '·',
+	sep: ' · ',
 };
 
 const ascii: Glyphs = {
@@ -95,6 +98,7 @@ const ascii: Glyphs = {
 	markers: ['o', 'x', '+', '*', '#', '@'],
 	ellipsis: '~',
 	dot: '.',
+	sep: ' | ',
 };
 
 const colours: Palette = {good: 'green', bad: 'red', accent: 'cyan', muted: 'gray', warn: 'yellow'};

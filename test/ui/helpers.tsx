@@ -49,9 +49,18 @@ export async function press(r: Rendered, ...keys: string[]): Promise<void> {
 }
 
 /** Key sequences as a terminal sends them. */
-export const KEYS = {enter: '\r', escape: '\u001B', tab: '\t', up: '\u001B[A', down: '\u001B[B', backspace: '\u007F', space: ' '};
+export const KEYS = {enter: '\r', escape: '\u001B', tab: '\t', up: '\u001B[A', down: '\u001B[B', pageDown: '\u001B[6~', backspace: '\u007F', space: ' '};
 
 /** Width of the widest line of a frame. */
 export function widest(frame: string): number {
 	return Math.max(...frame.split('\n').map(line => [...line].length));
+}
+
+/** Waits until `check` holds (polling), or fails with `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+	const start = Date.now();
+	while (!check()) {
+		if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+		await new Promise(resolve => setTimeout(resolve, 20));
+	}
 }
