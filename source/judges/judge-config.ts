@@ -82,6 +82,19 @@ export const judgeConfigSchema = z
 		bosToken: z.string().min(1).optional(),
 		/** The EOS token string, overriding tokenizer_config.json's eos_token. */
 		eosToken: z.string().min(1).optional(),
+		/**
+		 * How segment importances are taken (DESIGN §2): the embedding `baseline` the mask moves towards and the mask
+		 * value `maskPoint` where the gradient is read. The defaults (mean embedding, 0.5: the midpoint rule for
+		 * L(m=1) - L(m=0)) agree best with leave-one-out on the bundled judges and on stories260K; the paper's
+		 * zero baseline at m = 1 is a poor estimate for pre-norm transformers (see README, BENCHMARKS.md).
+		 */
+		attribution: z
+			.object({
+				baseline: z.enum(['zero', 'pad', 'mean']).default('mean'),
+				maskPoint: z.number().min(0).max(1).default(0.5),
+			})
+			.strict()
+			.prefault({}),
 	})
 	.strict();
 

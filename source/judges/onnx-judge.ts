@@ -18,15 +18,16 @@ import type {Baseline} from '../onnx/judge-graph.js';
 export type OnnxJudgeOptions = {
 	/** Worker pool that runs the model. */
 	pool: OrtPool;
-	/** Embedding baseline of the mask (default zero). */
+	/** Embedding baseline of the mask (default: judge.json's attribution.baseline, itself "mean" by default). */
 	baseline?: Baseline;
 	/** Overrides judge.json's heldout flag. */
 	heldout?: boolean;
 	/** Batch limits. */
 	limits?: BatchLimits;
 	/**
-	 * Mask value at which the gradient is taken (default 1, DESIGN §2). 0.5 gives the midpoint-rule estimate of
-	 * L(without k) - L(P) = -integral of dL/dm_k over [0, 1], still one forward and one backward pass.
+	 * Mask value at which the gradient is taken (default: judge.json's attribution.maskPoint, itself 0.5). 1 is
+	 * DESIGN §2's first-order estimate; 0.5 the midpoint-rule estimate of L(without k) - L(P) = integral of
+	 * -dL/dm_k over [0, 1], still one forward and one backward pass.
 	 */
 	maskPoint?: number;
 };
@@ -60,8 +61,9 @@ export class OnnxJudge implements Judge {
 	static async open(dir: string, options: OnnxJudgeOptions): Promise<OnnxJudge> {
 		const folder = await loadJudgeFolder(dir);
 		const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
-		const graphs = await judgeGraphs(folder.modelPath, {baseline: options.baseline, padTokenId});
-		return new OnnxJudge(folder, graphs, options);
+		const baseline = options.baseline ?? folder.config.attribution.baseline;
+		const graphs = await judgeGraphs(folder.modelPath, {baseline, padTokenId});
+		return new OnnxJudge(folder, graphs, {...options, maskPoint: options.maskPoint ?? folder.config.attribution.maskPoint});
 	}
 
 	/** Render and tokenise examples for a prompt. */
@@ -99,6 +101,10 @@ export class OnnxJudge implements Judge {
 		const losses = new Array<number>(examples.length).fill(Number.NaN);
 		const importance = examples.map(() => new Array<number>(K).fill(0));
 		let passes = 0;
+		// Away from m = 1 the graph's loss is that of a part-masked prompt: the prompt's own loss is a plain score
+		// (one more forward, sharing the prompt's key/value prefix), run alongside.
+		const atOne = this.maskPoint === 1;
+		const scored = atOne ? undefined : this.score(segments, examples, signal);
 		await this.forEachBatch(encoded, async batch => {
 			const B = batch.members.length;
 			const mask = segmentMask(B, K, this.graphs.info.floatType);
@@ -110,12 +116,19 @@ export class OnnxJudge implements Judge {
 			);
 			passes++;
 			batch.members.forEach((m, b) => {
-				losses[m] = Number(out.loss!.data[b]);
+				if (atOne) {
+					losses[m] = Number(out.loss!.data[b]);
+				}
 				for (let k = 0; k < K; k++) {
 					importance[m]![k] = -Number(out.segment_grad!.data[b * K + k]);
 				}
 			});
 		});
+		if (scored) {
+			const result = await scored;
+			result.losses.forEach((l, i) => (losses[i] = l));
+			passes += makeBatches(encoded, this.limits).length;
+		}
 		return {losses, targetTokens: encoded.map(e => e.ids.length - e.contextLength), importance, method: 'gradient', passes};
 	}
 

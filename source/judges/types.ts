@@ -30,7 +30,10 @@ export type AttributionResult = ScoreResult & {
 	method: AttributionMethod;
 	/** Why leave-one-out ran when the gradient was asked for (the graph could not be differentiated). */
 	fallbackReason?: string;
-	/** Forward(+backward) passes used: 1 per batch for gradients, K+1 per batch for leave-one-out. */
+	/**
+	 * Passes used: per batch, 1 forward+backward for gradients (plus 1 forward for the prompt's loss when the
+	 * gradient is read away from m = 1), K+1 forwards for leave-one-out.
+	 */
 	passes: number;
 };
 

@@ -29,7 +29,7 @@ test('batched scores equal one-by-one scores (padding invariance), and attributi
 	}
 	const attributed = await judge.attribute(SEGMENTS, EXAMPLES);
 	assert.equal(attributed.method, 'gradient');
-	assert.equal(attributed.passes, 1);
+	assert.equal(attributed.passes, 2, 'one forward+backward, and one forward for the loss at m = 1 (mask point 0.5)');
 	attributed.losses.forEach((l, i) => assert.ok(Math.abs(l - batched.losses[i]!) < 1e-9));
 	assert.equal(attributed.importance.length, EXAMPLES.length);
 	assert.equal(attributed.importance[0]!.length, SEGMENTS.length);
