@@ -8,6 +8,8 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	scoring: () => import('./scoring.js'),
 	scale: () => import('./scale.js'),
 	fidelity: () => import('./fidelity.js'),
+	method: () => import('./method.js'),
+	'real-data': () => import('./real-data.js'),
 };
 
 const args = process.argv.slice(2);

@@ -1,0 +1,93 @@
+/**
+ * Helpers for bench/method.ts and bench/real-data.ts: one optimisation run in-process (a temp sessions folder, the
+ * engine with the acceptance rule deciding), a judge wrapper whose attribution is random (the "random choice of
+ * segments" baseline: one forward for the prompt's loss, no importances), mean and standard deviation.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {segmentPrompt} from '../source/core/segment.js';
+import {mean, standardDeviation} from '../source/core/stats.js';
+import type {Task} from '../source/core/task.js';
+import {autoDecide} from '../source/engine/auto.js';
+import {Engine} from '../source/engine/engine.js';
+import {createOfflineGenerator} from '../source/generators/offline.js';
+import type {Judge} from '../source/judges/types.js';
+import {createSession} from '../source/sessions/store.js';
+
+/** A seeded pseudo-random generator (mulberry32). */
+export function rng(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+/** A judge whose attribution is random importances (one forward for the loss): the random-choice baseline. */
+export function randomAttribution(judge: Judge, seed: number): Judge {
+	const next = rng(seed);
+	return {
+		info: judge.info,
+		score: (s, e, signal) => judge.score(s, e, signal),
+		generate: (s, i, m, signal) => judge.generate(s, i, m, signal),
+		attributeLeaveOneOut: (s, e, signal) => judge.attributeLeaveOneOut(s, e, signal),
+		close: () => judge.close(),
+		async attribute(segments, examples, signal) {
+			const scored = await judge.score(segments, examples, signal);
+			const row = segments.map(() => next() - 0.5);
+			return {...scored, importance: examples.map(() => [...row]), method: 'gradient', passes: 1};
+		},
+	};
+}
+
+/** What one run produced. */
+export type RunOutcome = {initial: string[]; final: string[]; passes: number; seconds: number; accepted: number; rounds: number};
+
+let counter = 0;
+
+/** Runs `rounds` GMPO rounds on the task in-process (offline generator, acceptance rule), in a temp sessions folder. */
+export async function optimise(task: Task, judges: Judge[], options: {rounds: number; attribution?: 'auto' | 'loo'}): Promise<RunOutcome> {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gmpo-bench-${process.pid}-${counter++}-`));
+	const segments = segmentPrompt(task.prompt, task.segmentation);
+	const session = createSession({task: {...task, rounds: options.rounds}, segments, judges: judges.map(j => j.info.name), generator: {kind: 'offline'}}, {dir});
+	try {
+		const engine = new Engine({
+			session,
+			judges,
+			generator: createOfflineGenerator({seed: task.seed, phraseBank: task.phraseBank}),
+			limits: {rounds: options.rounds},
+			decide: autoDecide,
+			attribution: options.attribution ?? 'auto',
+		});
+		const start = performance.now();
+		const result = await engine.run();
+		const seconds = (performance.now() - start) / 1000;
+		return {
+			initial: segments.map(s => s.text),
+			final: result.segments.map(s => s.text),
+			passes: engine.budget.spent().judgePasses,
+			seconds,
+			accepted: result.accepted,
+			rounds: result.rounds,
+		};
+	} finally {
+		session.close();
+		fs.rmSync(dir, {recursive: true, force: true});
+	}
+}
+
+/** "mean ± sd" of numbers. */
+export function ms(xs: readonly number[], digits = 3): string {
+	if (xs.length === 0) return 'n/a';
+	const sd = xs.length > 1 ? standardDeviation(xs, {sample: true}) : 0;
+	return `${mean(xs).toFixed(digits)} ± ${sd.toFixed(digits)}`;
+}
+
+/** Rounds a number for a RESULT line. */
+export function round3(x: number): number {
+	return Number.isFinite(x) ? Number(x.toFixed(3)) : x;
+}
