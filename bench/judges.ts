@@ -8,8 +8,9 @@
  *   thread against a 1-thread session: no intra-op barriers, which other jobs on the machine would skew) and for
  *   the product's default pool (2 workers x 1 thread, batches in parallel) against a 2-thread session.
  * - Attribution time by gradient (one forward+backward) against leave-one-out (K+1 forwards) as K grows.
- * - Fidelity: Spearman correlation of gradient importances with leave-one-out ones on the demo tasks (at mask 1,
- *   the default, and at the midpoint 0.5).
+ * - Fidelity: Spearman correlation of gradient importances with leave-one-out ones (same baseline) on the demo
+ *   tasks, for the judge's attribution settings (judge.json; by default the mean-embedding baseline and the gradient
+ *   at m = 0.5) and for DESIGN §2's first-order estimate (zero baseline, m = 1).
  * - Main-thread event-loop lag while scoring (the pool keeps onnxruntime off it), against a bare run on the main
  *   thread for contrast.
  */
@@ -38,7 +39,7 @@ const mean = (xs: readonly number[]) => sum(xs) / xs.length;
 async function bareLoss(judge: OnnxJudge, segments: readonly string[], examples: readonly JudgeExample[], threads: number, prefix: boolean) {
 	const folder = judge.folder;
 	const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
-	const graphs = await judgeGraphs(folder.modelPath, {padTokenId});
+	const graphs = await judgeGraphs(folder.modelPath, {baseline: folder.config.attribution.baseline, padTokenId});
 	const info = graphs.info;
 	const session: OrtSession = await createSession(graphs.lossPath, {threads});
 	const prefixSession = prefix && graphs.prefixPath ? await createSession(graphs.prefixPath, {threads}) : undefined;
@@ -104,7 +105,10 @@ export async function run(quick: boolean): Promise<void> {
 		const bareLosses = [...(await bare.runAll())];
 		const fullLosses = await bareFull.runAll();
 		const maxDiff = Math.max(...judgeLosses.map((l, i) => Math.max(Math.abs(l - bareLosses[i]!), Math.abs(l - fullLosses[i]!))));
-		const [tMatched, tDefault, tBare1, tBare, tFull] = await interleaved([() => matched.score(work.segments, work.examples), () => judge.score(work.segments, work.examples), bare1.runAll, bare.runAll, bareFull.runAll], reps, 2);
+		// Each judge alternates with its own reference only, so the 2-thread sessions' spinning threads never sit next
+		// to the 1-thread pair.
+		const [tMatched, tBare1] = await interleaved([() => matched.score(work.segments, work.examples), bare1.runAll], reps, 2);
+		const [tDefault, tBare, tFull] = await interleaved([() => judge.score(work.segments, work.examples), bare.runAll, bareFull.runAll], reps, 2);
 		const overhead = tMatched! / tBare1! - 1;
 		const overheadDefault = tDefault! / tBare! - 1;
 		const throughput: Table = {columns: ['runner', 'threads', 'ms per call (32 examples)', 'tokens/s', 'vs its bare reference'], rows: []};
@@ -122,39 +126,48 @@ export async function run(quick: boolean): Promise<void> {
 
 		// 2. Attribution: gradient vs leave-one-out as K grows (8 examples, a 128-token prompt).
 		const ks = quick ? [4, 32] : [4, 16, 32, 64];
-		const attr: Table = {columns: ['K segments', 'gradient ms', 'gradient passes', 'LOO ms', 'LOO passes', 'LOO / gradient'], rows: []};
+		const attr: Table = {columns: ['K segments', 'gradient ms (judge settings)', 'passes', 'gradient ms (first order, m = 1)', 'passes', 'LOO ms', 'LOO passes', 'LOO / gradient (judge settings)', 'LOO / gradient (first order)'], rows: []};
+		const firstOrder = await OnnxJudge.open(bench.dir, {pool, baseline: 'zero', maskPoint: 1});
 		let speedupK32 = Number.NaN;
+		let speedupK32First = Number.NaN;
 		const gradTimes: number[] = [];
 		for (const K of ks) {
 			const w = await syntheticWorkload(judge, {count: 8, promptTokens: 128, inputTokens: 10, targetTokens: 8, segments: K});
 			const g = await judge.attribute(w.segments, w.examples);
 			const l = await judge.attributeLeaveOneOut(w.segments, w.examples);
 			const tg = await timeIt(() => judge.attribute(w.segments, w.examples), quick ? 3 : 7);
+			const f = await firstOrder.attribute(w.segments, w.examples);
+			const tf = await timeIt(() => firstOrder.attribute(w.segments, w.examples), quick ? 3 : 7);
 			const tl = await timeIt(() => judge.attributeLeaveOneOut(w.segments, w.examples), quick ? 1 : 3, 0);
 			gradTimes.push(tg);
 			if (K === 32) {
 				speedupK32 = tl / tg;
+				speedupK32First = tl / tf;
 			}
-			attr.rows.push([K, fmt(tg, 1), g.passes, fmt(tl, 1), l.passes, fmt(tl / tg, 1)]);
+			attr.rows.push([K, fmt(tg, 1), g.passes, fmt(tf, 1), f.passes, fmt(tl, 1), l.passes, fmt(tl / tg, 1), fmt(tl / tf, 1)]);
 			process.stderr.write(`judges: K=${K}: gradient ${tg.toFixed(1)} ms, LOO ${tl.toFixed(1)} ms\n`);
 		}
 
-		// 3. Fidelity on the demo tasks: Spearman of the example-averaged importances, and per example.
-		const fidelity: Table = {columns: ['task', 'K', 'examples', 'Spearman (mean importances)', 'Spearman per example (mean)', 'Spearman (mean importances), midpoint mask 0.5'], rows: []};
-		const midpoint = await OnnxJudge.open(bench.dir, {pool, maskPoint: 0.5});
+		// 3. Fidelity on the demo tasks: Spearman of the example-averaged importances, and per example, each gradient
+		// against leave-one-out with its own baseline.
+		const {baseline, maskPoint} = judge.folder.config.attribution;
+		const settings = `baseline ${baseline}, m = ${maskPoint}`;
+		const fidelity: Table = {columns: ['task', 'K', 'examples', `Spearman, judge settings (${settings})`, 'same, per example (mean)', 'Spearman, first order (zero baseline, m = 1)', 'same, per example (mean)'], rows: []};
 		const rhos: number[] = [];
-		const rhosMid: number[] = [];
+		const rhosFirst: number[] = [];
 		for (const task of demoTasks()) {
 			const examples = quick ? task.examples.slice(0, 8) : task.examples;
-			const g = await judge.attribute(task.segments, examples);
-			const l = await judge.attributeLeaveOneOut(task.segments, examples);
 			const avg = (imp: number[][]) => task.segments.map((_, k) => mean(imp.map(row => row[k]!)));
-			const rho = spearman(avg(g.importance), avg(l.importance));
-			const rhoMid = spearman(avg((await midpoint.attribute(task.segments, examples)).importance), avg(l.importance));
-			const perExample = mean(g.importance.map((row, e) => spearman(row, l.importance[e]!)).filter(Number.isFinite));
-			rhos.push(rho);
-			rhosMid.push(rhoMid);
-			fidelity.rows.push([task.name, task.segments.length, examples.length, fmt(rho, 3), fmt(perExample, 3), fmt(rhoMid, 3)]);
+			const agreement = async (j: OnnxJudge) => {
+				const g = (await j.attribute(task.segments, examples)).importance;
+				const l = (await j.attributeLeaveOneOut(task.segments, examples)).importance;
+				return {mean: spearman(avg(g), avg(l)), perExample: mean(g.map((row, e) => spearman(row, l[e]!)).filter(Number.isFinite))};
+			};
+			const mine = await agreement(judge);
+			const first = await agreement(firstOrder);
+			rhos.push(mine.mean);
+			rhosFirst.push(first.mean);
+			fidelity.rows.push([task.name, task.segments.length, examples.length, fmt(mine.mean, 3), fmt(mine.perExample, 3), fmt(first.mean, 3), fmt(first.perExample, 3)]);
 		}
 		const rho = mean(rhos);
 
@@ -171,7 +184,7 @@ export async function run(quick: boolean): Promise<void> {
 			'Judges: scoring overhead, gradient vs leave-one-out, fidelity, event-loop lag',
 			[
 				{heading: `Scoring throughput (${bench.label}; 32 examples, ${mean(counts.context).toFixed(1)} context + ${mean(counts.target).toFixed(1)} target tokens each, ${tokens} tokens per call)`, table: throughput},
-				{heading: `Attribution time (8 examples, 128-token prompt, default pool)`, table: attr},
+				{heading: `Attribution time (8 examples, 128-token prompt, default pool; judge settings: ${judge.folder.config.attribution.maskPoint === 1 ? 'one forward+backward per batch' : 'the gradient away from m = 1 adds a plain scoring pass for the loss at m = 1'})`, table: attr},
 				{heading: `Fidelity: gradient vs leave-one-out importances on the demo tasks (${bench.bundled ? bench.label : `${bench.label}: a random-weight model, so agreement says little about real judges`})`, table: fidelity},
 				{heading: 'Main-thread event-loop lag (perf_hooks.monitorEventLoopDelay, 5 ms resolution)', table: lagTable},
 			],
@@ -179,8 +192,10 @@ export async function run(quick: boolean): Promise<void> {
 				overhead: Number(overhead.toFixed(4)),
 				overhead_default_pool: Number(overheadDefault.toFixed(4)),
 				speedup_k32: Number(speedupK32.toFixed(2)),
+				speedup_k32_first_order: Number(speedupK32First.toFixed(2)),
 				spearman: Number(rho.toFixed(3)),
-				spearman_midpoint: Number(mean(rhosMid).toFixed(3)),
+				spearman_first_order: Number(mean(rhosFirst).toFixed(3)),
+				attribution: settings,
 				lag_p99_ms: Number(lag.p99.toFixed(2)),
 				grad_time_spread: Number(gradSpread.toFixed(2)),
 				judge: bench.label,
