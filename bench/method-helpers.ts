@@ -44,20 +44,44 @@ export function randomAttribution(judge: Judge, seed: number): Judge {
 	};
 }
 
+/** Attribution work counted by a wrapper: judge passes and seconds. */
+export type Tally = {passes: number; seconds: number};
+
+/** A judge whose attribution calls (gradient or leave-one-out) add their passes and time to `tally`. */
+export function counted(judge: Judge, tally: Tally): Judge {
+	const time = async <T extends {passes: number}>(fn: () => Promise<T>): Promise<T> => {
+		const start = performance.now();
+		const result = await fn();
+		tally.seconds += (performance.now() - start) / 1000;
+		tally.passes += result.passes;
+		return result;
+	};
+	return {
+		info: judge.info,
+		score: (s, e, signal) => judge.score(s, e, signal),
+		generate: (s, i, m, signal) => judge.generate(s, i, m, signal),
+		close: () => judge.close(),
+		attribute: (s, e, signal) => time(() => judge.attribute(s, e, signal)),
+		attributeLeaveOneOut: (s, e, signal) => time(() => judge.attributeLeaveOneOut(s, e, signal)),
+	};
+}
+
 /** What one run produced. */
-export type RunOutcome = {initial: string[]; final: string[]; passes: number; seconds: number; accepted: number; rounds: number};
+export type RunOutcome = {initial: string[]; final: string[]; passes: number; seconds: number; accepted: number; rounds: number; attribution: Tally};
 
 let counter = 0;
 
 /** Runs `rounds` GMPO rounds on the task in-process (offline generator, acceptance rule), in a temp sessions folder. */
-export async function optimise(task: Task, judges: Judge[], options: {rounds: number; attribution?: 'auto' | 'loo'}): Promise<RunOutcome> {
+export async function optimise(task: Task, judges: Judge[], options: {rounds: number; attribution?: 'auto' | 'loo'; candidates?: number}): Promise<RunOutcome> {
+	const tally: Tally = {passes: 0, seconds: 0};
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gmpo-bench-${process.pid}-${counter++}-`));
 	const segments = segmentPrompt(task.prompt, task.segmentation);
 	const session = createSession({task: {...task, rounds: options.rounds}, segments, judges: judges.map(j => j.info.name), generator: {kind: 'offline'}}, {dir});
 	try {
 		const engine = new Engine({
 			session,
-			judges,
+			judges: judges.map(j => counted(j, tally)),
+			candidates: options.candidates,
 			generator: createOfflineGenerator({seed: task.seed, phraseBank: task.phraseBank}),
 			limits: {rounds: options.rounds},
 			decide: autoDecide,
@@ -73,6 +97,7 @@ export async function optimise(task: Task, judges: Judge[], options: {rounds: nu
 			seconds,
 			accepted: result.accepted,
 			rounds: result.rounds,
+			attribution: tally,
 		};
 	} finally {
 		session.close();
