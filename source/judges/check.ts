@@ -1,6 +1,7 @@
 /**
  * `gmpo judges check`: what a judge folder holds and whether it works: facts, loss on a sample, and a
- * finite-difference spot check of one segment's gradient (central difference of the masked loss around m = 1).
+ * finite-difference spot check of one segment's gradient (central difference of the masked loss at the judge's
+ * mask point).
  */
 import {OnnxJudge} from './onnx-judge.js';
 import type {OrtPool} from './pool.js';
@@ -48,12 +49,14 @@ export async function checkJudge(dir: string, pool: OrtPool): Promise<CheckRepor
 		// The segment with the largest gradient gives the best-conditioned check in float32.
 		const mean = segments.map((_, k) => attributed.importance.reduce((s, row) => s + row[k]!, 0) / examples.length);
 		const k = mean.reduce((best, v, i) => (Math.abs(v) > Math.abs(mean[best]!) ? i : best), 0);
+		// The gradient is read with every mask at the judge's mask point, so the difference is taken there too.
 		const eps = 0.02;
+		const point = judge.maskPoint;
 		const at = async (m: number) => {
-			const losses = await judge.maskedLoss(segments, examples, segments.map((_, i) => (i === k ? m : 1)));
+			const losses = await judge.maskedLoss(segments, examples, segments.map((_, i) => (i === k ? m : point)));
 			return losses.reduce((a, b) => a + b, 0) / losses.length;
 		};
-		const finiteDifference = -((await at(1 + eps)) - (await at(1 - eps))) / (2 * eps);
+		const finiteDifference = -((await at(point + eps)) - (await at(point - eps))) / (2 * eps);
 		const gradient = mean[k]!;
 		const relativeError = Math.abs(gradient - finiteDifference) / Math.max(Math.abs(finiteDifference), 1e-6);
 		report.spotCheck = {segment: k, gradient, finiteDifference, relativeError, ok: relativeError < 0.05 || Math.abs(gradient - finiteDifference) < 1e-4};

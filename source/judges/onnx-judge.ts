@@ -38,7 +38,8 @@ export class OnnxJudge implements Judge {
 	private readonly graphs: JudgeGraphs;
 	private readonly pool: OrtPool;
 	private readonly limits: BatchLimits;
-	private readonly maskPoint: number;
+	/** Mask value at which gradients are read (every segment's mask is set to it for the gradient pass). */
+	readonly maskPoint: number;
 
 	private constructor(folder: JudgeFolder, graphs: JudgeGraphs, options: OnnxJudgeOptions) {
 		this.folder = folder;

@@ -89,3 +89,16 @@ test('greedy generation returns text for every input', async () => {
 	assert.equal(out.length, 2);
 	assert.ok(out.every(s => typeof s === 'string'));
 });
+
+test('judges check: the finite-difference spot check agrees with the gradient at the judge\'s mask point', async () => {
+	const {checkJudge} = await import('../../source/judges/check.js');
+	for (const maskPoint of [0.5, 1]) {
+		const dir = writeTinyJudge({family: 'llama', dtype: 'float64'});
+		const file = path.join(dir, 'judge.json');
+		writeFileSync(file, JSON.stringify({...JSON.parse(readFileSync(file, 'utf8')), attribution: {baseline: 'mean', maskPoint}}));
+		const report = await checkJudge(dir, pool);
+		assert.equal(report.gradient.available, true);
+		assert.ok(report.spotCheck?.ok, `mask point ${maskPoint}: ${JSON.stringify(report.spotCheck)}`);
+		assert.ok(report.spotCheck!.relativeError < 0.01, `relative error ${report.spotCheck!.relativeError}`);
+	}
+});
