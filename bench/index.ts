@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	scoring: () => import('./scoring.js'),
 	scale: () => import('./scale.js'),
 	fidelity: () => import('./fidelity.js'),
+	tui: () => import('./tui.js'),
 	method: () => import('./method.js'),
 	'real-data': () => import('./real-data.js'),
 };

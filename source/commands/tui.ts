@@ -78,6 +78,9 @@ export function launcher(flags: RunFlags, deps: CommandDeps): Launcher {
 }
 
 async function tui(deps: CommandDeps, options: {launch: Launcher; start?: PickerChoice}): Promise<number> {
+	// React's development build checks every render and halves the frame rate; a user never needs it. It is chosen
+	// when React first loads, which is below: nothing imported so far loads React.
+	process.env.NODE_ENV ??= 'production';
 	const [{runTui}, {makeTheme, themeOptionsFromEnv}] = await Promise.all([import('../ui/run-tui.js'), import('../ui/theme.js')]);
 	return runTui({
 		launch: options.launch,

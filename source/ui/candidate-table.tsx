@@ -8,6 +8,7 @@
  * would also spend two lines per row on borders, which an 80x24 screen cannot afford.
  */
 import {Box, Text} from 'ink';
+import {memo} from 'react';
 import type {ScoredCandidate} from '../engine/types.js';
 import {editSummary} from './diff.js';
 import {formatLoss, formatPercent} from './format.js';
@@ -59,7 +60,7 @@ function judgeCell(c: ScoredCandidate, judge: string, ranks: boolean, ellipsis: 
 }
 
 /** The candidates, one row each, scrolled to keep the selection in view. */
-export function CandidateTable({candidates, selection, heldout, selected, focused, rows, width}: Props) {
+export const CandidateTable = memo(function CandidateTable({candidates, selection, heldout, selected, focused, rows, width}: Props) {
 	const {glyphs, color} = useTheme();
 	const judges = [...selection, ...heldout];
 	const layout = columns(width, judges.length);
@@ -106,4 +107,4 @@ export function CandidateTable({candidates, selection, heldout, selected, focuse
 			})}
 		</Box>
 	);
-}
+});

@@ -4,7 +4,7 @@
  * per judge.
  */
 import {Box, Text} from 'ink';
-import type {ReactNode} from 'react';
+import {memo, type ReactNode} from 'react';
 import type {Segment, SegmentImportance} from '../core/types.js';
 import type {ScoredCandidate} from '../engine/types.js';
 import {diffLines} from './diff.js';
@@ -13,8 +13,12 @@ import {scaleOf} from './heat.js';
 import {useTheme} from './use-theme.js';
 
 type Props = {
-	/** What the pane is about. */
-	subject: {kind: 'candidate'; candidate?: ScoredCandidate} | {kind: 'segment'; segment?: Segment};
+	/** What the pane is about: the selected candidate, or the selected segment. */
+	kind: 'candidate' | 'segment';
+	/** The selected candidate. */
+	candidate?: ScoredCandidate;
+	/** The selected segment. */
+	segment?: Segment;
 	/** The current prompt's segments. */
 	segments: readonly Segment[];
 	/** Attribution, once done. */
@@ -32,12 +36,12 @@ function origin(segment: Segment): string {
 }
 
 /** Diff and rationale of a candidate, or the story of a segment. */
-export function DetailPane({subject, segments, importance, rows, width}: Props) {
+export const DetailPane = memo(function DetailPane({kind, candidate, segment, segments, importance, rows, width}: Props) {
 	const {color, glyphs} = useTheme();
 	if (rows <= 0) return null;
 	const lines: {key: string; node: ReactNode; wrap?: boolean}[] = [];
-	if (subject.kind === 'candidate') {
-		const c = subject.candidate;
+	if (kind === 'candidate') {
+		const c = candidate;
 		if (!c) {
 			lines.push({key: 'none', node: <Text color={color.muted}>no candidate selected</Text>});
 		} else {
@@ -57,7 +61,7 @@ export function DetailPane({subject, segments, importance, rows, width}: Props) 
 			if (why.length > 0) lines.push({key: 'why', node: <Text color={color.muted}>why: {oneLine(why.join(' '))}</Text>});
 		}
 	} else {
-		const s = subject.segment;
+		const s = segment;
 		if (!s) {
 			lines.push({key: 'none', node: <Text color={color.muted}>no segment selected</Text>});
 		} else {
@@ -80,4 +84,4 @@ export function DetailPane({subject, segments, importance, rows, width}: Props) 
 			))}
 		</Box>
 	);
-}
+});

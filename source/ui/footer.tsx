@@ -4,6 +4,7 @@
  * the end when the line is too narrow (the help overlay lists them all).
  */
 import {Box, Text} from 'ink';
+import {memo} from 'react';
 import {bindingOf, bindingsFor, type KeyScope} from './keys.js';
 import {useTheme} from './use-theme.js';
 
@@ -40,7 +41,7 @@ export function footerKeys(scope: KeyScope, deciding: boolean, busy: boolean, wi
 }
 
 /** One line of keys. */
-export function Footer({scope, deciding, busy, pane, width}: Props) {
+export const Footer = memo(function Footer({scope, deciding, busy, pane, width}: Props) {
 	const {color} = useTheme();
 	return (
 		<Box width={width}>
@@ -56,4 +57,4 @@ export function Footer({scope, deciding, busy, pane, width}: Props) {
 			</Text>
 		</Box>
 	);
-}
+});

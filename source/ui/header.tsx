@@ -3,6 +3,7 @@
  * marked) and the budget used.
  */
 import {Box, Text} from 'ink';
+import {memo} from 'react';
 import type {BudgetReport} from '../engine/types.js';
 import {formatCount, formatDuration, formatLoss} from './format.js';
 import {useTheme} from './use-theme.js';
@@ -39,7 +40,7 @@ function budgetText(budget: BudgetReport | undefined, sep: string): string {
 }
 
 /** Task, round, losses per judge, budget. */
-export function Header({task, session, round, losses, selection, heldout, budget, width}: Props) {
+export const Header = memo(function Header({task, session, round, losses, selection, heldout, budget, width}: Props) {
 	const {color, glyphs} = useTheme();
 	const roundText = round === undefined ? 'starting' : `round ${round}${budget?.limits.rounds === undefined ? '' : `/${budget.limits.rounds}`}`;
 	return (
@@ -71,4 +72,4 @@ export function Header({task, session, round, losses, selection, heldout, budget
 			</Box>
 		</Box>
 	);
-}
+});

@@ -5,6 +5,7 @@
  * the judges' agreement.
  */
 import {Box, Text} from 'ink';
+import {memo} from 'react';
 import type {Segment, SegmentImportance} from '../core/types.js';
 import {formatImportance, oneLine} from './format.js';
 import {agreementText, heatGlyphs, heatOf, lensValues, scaleOf} from './heat.js';
@@ -33,7 +34,7 @@ type Props = {
 };
 
 /** The segment heatmap. */
-export function Heatmap({segments, importance, targets, marked, lens, selected, focused, rows, width}: Props) {
+export const Heatmap = memo(function Heatmap({segments, importance, targets, marked, lens, selected, focused, rows, width}: Props) {
 	const {glyphs, color} = useTheme();
 	const values = lensValues(importance, lens);
 	const scale = scaleOf(values.values());
@@ -80,4 +81,4 @@ export function Heatmap({segments, importance, targets, marked, lens, selected, 
 			})}
 		</Box>
 	);
-}
+});

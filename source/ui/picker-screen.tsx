@@ -14,6 +14,7 @@ import {usableRows} from './layout.js';
 import {windowStart} from './scroll.js';
 import {TextInput} from './text-input.js';
 import {useTerminalSize} from './use-terminal-size.js';
+import {useLatest} from './use-latest.js';
 import {useTheme} from './use-theme.js';
 
 type Props = {
@@ -57,6 +58,7 @@ export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, 
 	const list = items(sessions, examples, glyphs.sep);
 	const rows = usableRows(size.rows);
 	const room = Math.max(1, rows - 5 - (error ? 1 : 0));
+	const chosen = useLatest(list[selected]);
 	useInput(
 		(input, key) => {
 			const action = actionFor('picker', input, key);
@@ -69,7 +71,7 @@ export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, 
 			else if (action === 'cancel') setHelp(false);
 			else if (action === 'quit') onQuit();
 			else if (action === 'pick') {
-				const item = list[selected];
+				const item = chosen.current;
 				if (item.key === 'file') setTyping(true);
 				else if (item.choice) onChoose(item.choice);
 			}

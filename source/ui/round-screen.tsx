@@ -17,6 +17,10 @@ import {StatusLine} from './status-line.js';
 import type {TuiState} from './tui-state.js';
 import type {TerminalSize} from './use-terminal-size.js';
 
+/** Stable empty values, so memoised parts do not redraw for a new [] or {}. */
+const NONE: never[] = [];
+const NO_LOSSES: Record<string, number> = {};
+
 type Props = {
 	/** What the engine said. */
 	state: TuiState;
@@ -42,8 +46,8 @@ type Props = {
 export function RoundScreen({state, task, session, cursor, help, prompt, size, frame, now}: Props) {
 	const width = size.columns;
 	const view = state.view;
-	const segments = view?.segments ?? [];
-	const candidates = view?.candidates ?? [];
+	const segments = view?.segments ?? NONE;
+	const candidates = view?.candidates ?? NONE;
 	const layout = roundLayout(size.rows, segments.length, candidates.length);
 	const deciding = state.status === 'awaiting-decision';
 	const busy = state.progress !== undefined;
@@ -70,9 +74,9 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 				task={task}
 				session={session}
 				round={state.round}
-				losses={view?.current ?? {}}
-				selection={view?.selection ?? []}
-				heldout={view?.heldout ?? []}
+				losses={view?.current ?? NO_LOSSES}
+				selection={view?.selection ?? NONE}
+				heldout={view?.heldout ?? NONE}
 				budget={view?.budget}
 				width={width}
 			/>
@@ -80,7 +84,7 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 			<Heatmap
 				segments={segments}
 				importance={view?.importance}
-				targets={view?.targets ?? []}
+				targets={view?.targets ?? NONE}
 				marked={cursor.marked}
 				lens={cursor.lens}
 				selected={cursor.segment}
@@ -90,15 +94,17 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 			/>
 			<CandidateTable
 				candidates={candidates}
-				selection={view?.selection ?? []}
-				heldout={view?.heldout ?? []}
+				selection={view?.selection ?? NONE}
+				heldout={view?.heldout ?? NONE}
 				selected={cursor.candidate}
 				focused={cursor.pane === 'candidates'}
 				rows={layout.candidates}
 				width={width}
 			/>
 			<DetailPane
-				subject={cursor.pane === 'candidates' ? {kind: 'candidate', candidate: selectedCandidate} : {kind: 'segment', segment: selectedSegment}}
+				kind={cursor.pane === 'candidates' ? 'candidate' : 'segment'}
+				candidate={selectedCandidate}
+				segment={selectedSegment}
 				segments={segments}
 				importance={view?.importance}
 				rows={layout.detail}

@@ -10,6 +10,12 @@ import {editInEditor} from './editor.js';
 import type {Launcher, PickerChoice, TuiRun} from './engine-port.js';
 import {ThemeContext, type Theme} from './theme.js';
 
+/**
+ * How Ink renders the TUI: Ctrl+C is a key like the others (it quits through the key map); up to 60 frames a
+ * second, so a key press shows within a frame even while progress events arrive. Shared with the TUI benchmark.
+ */
+export const INK_OPTIONS = {exitOnCtrlC: false, maxFps: 60} as const;
+
 /** How to run the TUI. */
 export type TuiOptions = {
 	/** Opens a run for a choice. */
@@ -50,7 +56,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
 				onExit={o => (outcome = o)}
 			/>
 		</ThemeContext.Provider>,
-		{stdin, stdout, stderr, exitOnCtrlC: false, maxFps: 60},
+		{stdin, stdout, stderr, ...INK_OPTIONS},
 	);
 	// After a hang-up the terminal is gone: writes fail, and that must not turn a clean stop into a crash.
 	const ignore = () => {};

@@ -3,7 +3,7 @@
  * binds the keys (useRoundKeys) and shows the round or the history. When the run ends by quitting or a stop it
  * reports the end at once; when the budget is spent it shows the history with a banner until the user quits.
  */
-import {useEffect, useState} from 'react';
+import {useEffect, useMemo, useState} from 'react';
 import type {TuiEngine} from './engine-port.js';
 import {historyListLength, HistoryScreen} from './history-screen.js';
 import {roundLayout} from './layout.js';
@@ -51,12 +51,15 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		else setMode(m => ({...m, screen: 'history', edit: undefined}));
 	}, [end, onExit]);
 	const view = state.view;
+	const segments = view?.segments;
+	// Kept as the same array while nothing changes, so the heatmap is not redrawn for every key.
+	const marked = useMemo(() => cursor.marked.filter(id => segments?.some(s => s.id === id)), [cursor.marked, segments]);
 	// Defaults: the top candidate; the first segment chosen for editing. Kept by id while lists change.
 	const shown: RoundCursor = {
 		...cursor,
 		candidate: keepSelection((view?.candidates ?? []).map(c => c.id), cursor.candidate),
 		segment: keepSelection((view?.segments ?? []).map(s => s.id), cursor.segment ?? view?.targets[0]),
-		marked: cursor.marked.filter(id => view?.segments.some(s => s.id === id)),
+		marked,
 	};
 	const layout = roundLayout(size.rows, view?.segments.length ?? 0, view?.candidates.length ?? 0);
 	useRoundKeys({

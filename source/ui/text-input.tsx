@@ -3,8 +3,8 @@
  * Home/End or Ctrl+A/Ctrl+E jump, Backspace/Delete erase, Ctrl+U clears, Enter submits, Esc cancels. The text
  * scrolls horizontally around the cursor when it is wider than the line.
  */
-import {Box, Text, useInput} from 'ink';
-import {useState} from 'react';
+import {Box, Text, useInput, type Key} from 'ink';
+import {useRef, useState} from 'react';
 import {useTheme} from './use-theme.js';
 
 type Props = {
@@ -20,37 +20,45 @@ type Props = {
 	width: number;
 };
 
+/** A line being edited. */
+export type Line = {
+	/** The text. */
+	text: string;
+	/** Cursor position (0..text.length). */
+	cursor: number;
+};
+
+/** The line after a key (Enter and Esc are the caller's). */
+export function editLine(line: Line, input: string, key: Key): Line {
+	const {text, cursor} = line;
+	if (key.leftArrow) return {text, cursor: Math.max(0, cursor - 1)};
+	if (key.rightArrow) return {text, cursor: Math.min(text.length, cursor + 1)};
+	if (key.home || (key.ctrl && input === 'a')) return {text, cursor: 0};
+	if (key.end || (key.ctrl && input === 'e')) return {text, cursor: text.length};
+	if (key.ctrl && input === 'u') return {text: '', cursor: 0};
+	// Terminals send DEL (0x7f) for Backspace, which Ink reports as delete: both erase before the cursor.
+	if (key.backspace || key.delete) return cursor === 0 ? line : {text: text.slice(0, cursor - 1) + text.slice(cursor), cursor: cursor - 1};
+	if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || input === '') return line;
+	const typed = input.replace(/[\r\n]+/g, ' ');
+	return {text: text.slice(0, cursor) + typed + text.slice(cursor), cursor: cursor + typed.length};
+}
+
 /** An editable line. */
 export function TextInput({label, initial, onSubmit, onCancel, width}: Props) {
 	const {color} = useTheme();
-	const [text, setText] = useState(initial);
-	const [cursor, setCursor] = useState(initial.length);
+	const [line, setLine] = useState<Line>({text: initial, cursor: initial.length});
+	// Keys typed faster than Ink re-subscribes its handler must still see every earlier key.
+	const current = useRef(line);
 	useInput((input, key) => {
 		if (key.escape) return onCancel();
-		if (key.return) return onSubmit(text);
-		if (key.leftArrow) return setCursor(c => Math.max(0, c - 1));
-		if (key.rightArrow) return setCursor(c => Math.min(text.length, c + 1));
-		if (key.home || (key.ctrl && input === 'a')) return setCursor(0);
-		if (key.end || (key.ctrl && input === 'e')) return setCursor(text.length);
-		if (key.ctrl && input === 'u') {
-			setText('');
-			return setCursor(0);
-		}
-		if (key.backspace || key.delete) {
-			// Terminals send DEL (0x7f) for Backspace, which Ink reports as delete: both erase before the cursor.
-			if (cursor === 0) return;
-			setText(t => t.slice(0, cursor - 1) + t.slice(cursor));
-			return setCursor(c => c - 1);
-		}
-		if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || input === '') return;
-		const typed = input.replace(/[\r\n]+/g, ' ');
-		setText(t => t.slice(0, cursor) + typed + t.slice(cursor));
-		setCursor(c => c + typed.length);
+		if (key.return) return onSubmit(current.current.text);
+		current.current = editLine(current.current, input, key);
+		setLine(current.current);
 	});
 	const room = Math.max(4, width - label.length - 2);
-	const start = Math.max(0, cursor - room + 1);
-	const visible = text.slice(start, start + room);
-	const at = cursor - start;
+	const start = Math.max(0, line.cursor - room + 1);
+	const visible = line.text.slice(start, start + room);
+	const at = line.cursor - start;
 	return (
 		<Box width={width}>
 			<Text bold color={color.accent}>

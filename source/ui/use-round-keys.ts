@@ -3,7 +3,8 @@
  * the engine through `submit` (only while it awaits one: the engine decides what a decision means, saves it, and
  * only then moves on); Esc cancels the engine's work in progress. Every key comes from the key map.
  */
-import {useInput} from 'ink';
+import {useInput, type Key} from 'ink';
+import {useCallback} from 'react';
 import type {Decision} from '../engine/index.js';
 import type {TuiEngine} from './engine-port.js';
 import {lenses} from './heat.js';
@@ -11,6 +12,7 @@ import {actionFor} from './keys.js';
 import type {RoundCursor} from './round-cursor.js';
 import {moveSelection} from './scroll.js';
 import type {TuiState} from './tui-state.js';
+import {useLatest} from './use-latest.js';
 
 /** The screens of a running session. */
 export type SessionMode = {screen: 'round' | 'history'; help: boolean; edit?: {segment: string; text: string}};
@@ -47,102 +49,110 @@ export type RoundKeysContext = {
 
 /** Binds the keys of a running session. */
 export function useRoundKeys(ctx: RoundKeysContext): void {
-	useInput(
-		(input, key) => {
-			const {engine, state, cursor, mode, notify} = ctx;
-			const scope = mode.screen;
-			const action = actionFor(scope, input, key);
-			if (!action) return;
-			notify(undefined);
-			const view = state.view;
-			const deciding = (): boolean => {
-				if (!ctx.ended && engine.status === 'awaiting-decision') return true;
-				notify(state.progress ? `wait for the ${state.progress.phase} to finish, or Esc to cancel it` : 'nothing to decide right now');
-				return false;
-			};
-			const submit = (decision: Decision): boolean => {
-				if (!deciding()) return false;
-				if (engine.submit(decision)) return true;
-				notify('that decision was already taken');
-				return false;
-			};
-			const segment = view?.segments.find(s => s.id === cursor.segment);
-			const move = (delta: number) => {
-				if (scope === 'history') return ctx.scrollHistory(delta);
-				const ids = cursor.pane === 'candidates' ? (view?.candidates ?? []).map(c => c.id) : (view?.segments ?? []).map(s => s.id);
-				const next = moveSelection(ids, cursor.pane === 'candidates' ? cursor.candidate : cursor.segment, delta);
-				ctx.setCursor(c => (c.pane === 'candidates' ? {...c, candidate: next} : {...c, segment: next}));
-			};
-			switch (action) {
-				case 'up':
-					return move(-1);
-				case 'down':
-					return move(1);
-				case 'page-up':
-					return move(-ctx.page);
-				case 'page-down':
-					return move(ctx.page);
-				case 'focus':
-					return ctx.setCursor(c => ({...c, pane: c.pane === 'candidates' ? 'segments' : 'candidates'}));
-				case 'help':
-					return ctx.setMode(m => ({...m, help: !m.help}));
-				case 'history':
-					return ctx.setMode(m => ({...m, help: false, screen: m.screen === 'round' ? 'history' : 'round'}));
-				case 'lens': {
-					const all = lenses(view?.importance);
-					return ctx.setCursor(c => ({...c, lens: all[(all.indexOf(c.lens) + 1) % all.length]}));
-				}
-				case 'cancel':
-					if (mode.help) return ctx.setMode(m => ({...m, help: false}));
-					if (!engine.cancel()) notify('no work in progress to cancel');
-					return;
-				case 'quit':
-					if (ctx.ended) return ctx.exit();
-					// Deciding, "quit" is a decision the engine records; while it works, the run is stopped.
-					if (engine.status === 'awaiting-decision') return submit({kind: 'quit'});
-					return engine.stop('quit');
-				case 'accept':
-					submit({kind: 'accept'});
-					return;
-				case 'pick': {
-					if (cursor.pane === 'segments') {
-						if (segment && deciding()) ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim()}}));
-						return;
-					}
-					const chosen = view?.candidates.find(c => c.id === cursor.candidate);
-					if (!chosen) return notify('no candidate selected');
-					submit(chosen.rank === 1 ? {kind: 'accept'} : {kind: 'pick', candidate: chosen.id});
-					return;
-				}
-				case 'edit':
-					if (!segment) return notify('no segment selected');
-					if (!deciding()) return;
-					return ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim()}}));
-				case 'editor':
-					if (!view || !deciding()) return;
-					void ctx.editPrompt(view.prompt).then(
-						text => (text === undefined ? notify('prompt unchanged') : submit({kind: 'edit-prompt', prompt: text})),
-						(error: unknown) => notify(`could not open the editor: ${error instanceof Error ? error.message : String(error)}`),
-					);
-					return;
-				case 'freeze':
-					if (!segment) return notify('no segment selected');
-					return submit({kind: 'freeze', segments: [segment.id], frozen: !segment.frozen});
-				case 'mark':
-					if (!segment) return;
-					return ctx.setCursor(c => ({...c, marked: c.marked.includes(segment.id) ? c.marked.filter(id => id !== segment.id) : [...c.marked, segment.id]}));
-				case 'target': {
-					const chosen = cursor.marked.length > 0 ? cursor.marked : segment ? [segment.id] : [];
-					if (chosen.length === 0) return notify('mark segments with Space first');
-					if (submit({kind: 'target', segments: chosen})) ctx.setCursor(c => ({...c, marked: []}));
-					return;
-				}
-				case 'regenerate':
-					return submit({kind: 'regenerate'});
-				case 'skip':
-					return submit({kind: 'skip'});
+	const latest = useLatest(ctx);
+	const handler = useCallback((input: string, key: Key) => handleKey(latest.current, input, key), [latest]);
+	useInput(handler, {isActive: ctx.active});
+}
+
+/** What one key press does. */
+function handleKey(ctx: RoundKeysContext, input: string, key: Key): void {
+	const {engine, state, cursor, mode, notify} = ctx;
+	const scope = mode.screen;
+	const action = actionFor(scope, input, key);
+	if (!action) return;
+	notify(undefined);
+	const view = state.view;
+	const deciding = (): boolean => {
+		if (!ctx.ended && engine.status === 'awaiting-decision') return true;
+		notify(state.progress ? `wait for the ${state.progress.phase} to finish, or Esc to cancel it` : 'nothing to decide right now');
+		return false;
+	};
+	const submit = (decision: Decision): boolean => {
+		if (!deciding()) return false;
+		if (engine.submit(decision)) return true;
+		notify('that decision was already taken');
+		return false;
+	};
+	const segment = view?.segments.find(s => s.id === cursor.segment);
+	const move = (delta: number) => {
+		if (scope === 'history') return ctx.scrollHistory(delta);
+		const ids = cursor.pane === 'candidates' ? (view?.candidates ?? []).map(c => c.id) : (view?.segments ?? []).map(s => s.id);
+		const next = moveSelection(ids, cursor.pane === 'candidates' ? cursor.candidate : cursor.segment, delta);
+		ctx.setCursor(c => (c.pane === 'candidates' ? {...c, candidate: next} : {...c, segment: next}));
+	};
+	switch (action) {
+		case 'up':
+			return move(-1);
+		case 'down':
+			return move(1);
+		case 'page-up':
+			return move(-ctx.page);
+		case 'page-down':
+			return move(ctx.page);
+		case 'focus':
+			return ctx.setCursor(c => ({...c, pane: c.pane === 'candidates' ? 'segments' : 'candidates'}));
+		case 'help':
+			return ctx.setMode(m => ({...m, help: !m.help}));
+		case 'history':
+			return ctx.setMode(m => ({...m, help: false, screen: m.screen === 'round' ? 'history' : 'round'}));
+		case 'lens': {
+			const all = lenses(view?.importance);
+			return ctx.setCursor(c => ({...c, lens: all[(all.indexOf(c.lens) + 1) % all.length]}));
+		}
+		case 'cancel':
+			if (mode.help) return ctx.setMode(m => ({...m, help: false}));
+			if (!engine.cancel()) notify('no work in progress to cancel');
+			return;
+		case 'quit':
+			if (ctx.ended) return ctx.exit();
+			// Deciding, "quit" is a decision the engine records; while it works, the run is stopped.
+			if (engine.status === 'awaiting-decision') {
+				submit({kind: 'quit'});
+				return;
 			}
-		},
-		{isActive: ctx.active},
-	);
+			return engine.stop('quit');
+		case 'accept':
+			submit({kind: 'accept'});
+			return;
+		case 'pick': {
+			if (cursor.pane === 'segments') {
+				if (segment && deciding()) ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim()}}));
+				return;
+			}
+			const chosen = view?.candidates.find(c => c.id === cursor.candidate);
+			if (!chosen) return notify('no candidate selected');
+			submit(chosen.rank === 1 ? {kind: 'accept'} : {kind: 'pick', candidate: chosen.id});
+			return;
+		}
+		case 'edit':
+			if (!segment) return notify('no segment selected');
+			if (!deciding()) return;
+			return ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim()}}));
+		case 'editor':
+			if (!view || !deciding()) return;
+			void ctx.editPrompt(view.prompt).then(
+				text => (text === undefined ? notify('prompt unchanged') : submit({kind: 'edit-prompt', prompt: text})),
+				(error: unknown) => notify(`could not open the editor: ${error instanceof Error ? error.message : String(error)}`),
+			);
+			return;
+		case 'freeze':
+			if (!segment) return notify('no segment selected');
+			submit({kind: 'freeze', segments: [segment.id], frozen: !segment.frozen});
+			return;
+		case 'mark':
+			if (!segment) return;
+			return ctx.setCursor(c => ({...c, marked: c.marked.includes(segment.id) ? c.marked.filter(id => id !== segment.id) : [...c.marked, segment.id]}));
+		case 'target': {
+			const chosen = cursor.marked.length > 0 ? cursor.marked : segment ? [segment.id] : [];
+			if (chosen.length === 0) return notify('mark segments with Space first');
+			if (submit({kind: 'target', segments: chosen})) ctx.setCursor(c => ({...c, marked: []}));
+			return;
+		}
+		case 'regenerate':
+			submit({kind: 'regenerate'});
+			return;
+		case 'skip':
+			submit({kind: 'skip'});
+			return;
+	}
 }
