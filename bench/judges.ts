@@ -15,6 +15,7 @@
  *   thread for contrast.
  */
 import {monitorEventLoopDelay} from 'node:perf_hooks';
+import {setTimeout as sleep} from 'node:timers/promises';
 import {spearman} from '../source/core/stats.js';
 import {batchFeeds, DEFAULT_LIMITS, makeBatches, segmentMask} from '../source/judges/batching.js';
 import {judgeGraphs} from '../source/judges/judge-graphs.js';
@@ -97,7 +98,11 @@ export async function run(quick: boolean): Promise<void> {
 		// has spinning threads yet. The same with onnxruntime on the main thread follows, for contrast.
 		const lagRuns = quick ? 5 : 20;
 		await judge.score(work.segments, work.examples);
+		const t0 = performance.now();
 		const lag = await lagWhile(() => judge.score(work.segments, work.examples), lagRuns);
+		// The same time with nothing running in this process: what other jobs on the machine alone cost the loop.
+		const lagMs = performance.now() - t0;
+		const idle = await lagWhile(() => sleep(lagMs), 1);
 		const bare = await bareLoss(judge, work.segments, work.examples, 2, true);
 		const bare1 = await bareLoss(judge, work.segments, work.examples, 1, true);
 		const bareFull = await bareLoss(judge, work.segments, work.examples, 2, false);
@@ -174,6 +179,7 @@ export async function run(quick: boolean): Promise<void> {
 		const lagTable: Table = {
 			columns: ['during', 'event-loop lag p99 ms', 'max ms'],
 			rows: [
+				[`idle for the same ${fmt(lagMs / 1000, 1)} s (the machine's other load alone)`, fmt(idle.p99, 1), fmt(idle.max, 1)],
 				[`${lagRuns} x OnnxJudge.score (worker pool)`, fmt(lag.p99, 1), fmt(lag.max, 1)],
 				[`${lagRuns} x bare onnxruntime on the main thread (contrast)`, fmt(lagBare.p99, 1), fmt(lagBare.max, 1)],
 			],
@@ -197,6 +203,7 @@ export async function run(quick: boolean): Promise<void> {
 				spearman_first_order: Number(mean(rhosFirst).toFixed(3)),
 				attribution: settings,
 				lag_p99_ms: Number(lag.p99.toFixed(2)),
+				idle_lag_p99_ms: Number(idle.p99.toFixed(2)),
 				grad_time_spread: Number(gradSpread.toFixed(2)),
 				judge: bench.label,
 			},
