@@ -86,7 +86,8 @@ test('eval reports the test loss and exact match per judge, held-out judges incl
 
 test('interactive mode on a terminal needs the TUI; without a terminal the run is headless', async () => {
 	const dir = tempDir();
-	const deps = world(path.join(dir, 'sessions'), {stdinIsTTY: true, stdout: capture(true)});
+	// Without an interactive driver (the TUI), a terminal run is refused rather than started.
+	const deps = world(path.join(dir, 'sessions'), {stdinIsTTY: true, stdout: capture(true), interactive: undefined});
 	await assert.rejects(createOptimizeCommand(deps).run([taskFile(dir)], {}), {message: /interactive mode needs the TUI/});
 	assert.equal(fs.existsSync(deps.sessionsDir), false, 'no session was created');
 	const piped = world(path.join(dir, 'sessions'));
