@@ -2,7 +2,7 @@
  * The session picker (`gmpo` with no arguments): saved sessions to resume, newest first; the bundled demo; the
  * example tasks; any task file by path. Enter opens the selection.
  */
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
 import {useState} from 'react';
 import type {SessionSummary} from '../sessions/store.js';
 import type {PickerChoice} from './engine-port.js';
@@ -14,7 +14,8 @@ import {usableRows} from './layout.js';
 import {windowStart} from './scroll.js';
 import {TextInput} from './text-input.js';
 import {useTerminalSize} from './use-terminal-size.js';
-import {useLatest} from './use-latest.js';
+import {useKeyQueue} from './use-key-queue.js';
+import {useRefState} from './use-ref-state.js';
 import {useTheme} from './use-theme.js';
 
 type Props = {
@@ -52,15 +53,15 @@ function items(sessions: readonly SessionSummary[], examples: readonly string[],
 export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, onQuit}: Props) {
 	const {color, glyphs} = useTheme();
 	const size = useTerminalSize();
-	const [selected, setSelected] = useState(0);
-	const [typing, setTyping] = useState(false);
+	const [selected, getSelected, setSelected] = useRefState(0);
+	// Typing a task file path; what was typed in the same read as the Enter that opened the field.
+	const [typing, setTyping] = useState<{typed: string}>();
 	const [help, setHelp] = useState(false);
 	const list = items(sessions, examples, glyphs.sep);
 	const rows = usableRows(size.rows);
 	const room = Math.max(1, rows - 5 - (error ? 1 : 0));
-	const chosen = useLatest(list[selected]);
-	useInput(
-		(input, key) => {
+	useKeyQueue(
+		(input, key, takeRest) => {
 			const action = actionFor('picker', input, key);
 			const clamp = (i: number) => Math.max(0, Math.min(list.length - 1, i));
 			if (action === 'up') setSelected(i => clamp(i - 1));
@@ -71,12 +72,12 @@ export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, 
 			else if (action === 'cancel') setHelp(false);
 			else if (action === 'quit') onQuit();
 			else if (action === 'pick') {
-				const item = chosen.current;
-				if (item.key === 'file') setTyping(true);
+				const item = list[getSelected()];
+				if (item.key === 'file') setTyping({typed: takeRest()});
 				else if (item.choice) onChoose(item.choice);
 			}
 		},
-		{isActive: !typing},
+		typing === undefined,
 	);
 	const start = windowStart(list.length, room, selected);
 	return (
@@ -116,10 +117,11 @@ export function PickerScreen({sessions, examples, sessionsDir, error, onChoose, 
 				<TextInput
 					label="task file:"
 					initial=""
+					typed={typing.typed}
 					width={size.columns}
-					onCancel={() => setTyping(false)}
+					onCancel={() => setTyping(undefined)}
 					onSubmit={file => {
-						setTyping(false);
+						setTyping(undefined);
 						if (file.trim() !== '') onChoose({kind: 'task', file: file.trim()});
 					}}
 				/>

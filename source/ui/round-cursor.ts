@@ -3,6 +3,8 @@
  * candidate and segment (by id, so a selection survives re-ranking), the segments marked for the next edit, and the
  * heatmap's lens.
  */
+import type {RoundView} from '../engine/index.js';
+import {keepSelection} from './scroll.js';
 
 /** The panes that take the arrow keys. */
 export type Pane = 'candidates' | 'segments';
@@ -23,3 +25,12 @@ export type RoundCursor = {
 
 /** The cursor a round starts with: the candidates pane, nothing marked, the aggregate lens. */
 export const initialCursor: RoundCursor = {pane: 'candidates', marked: [], lens: 'aggregate'};
+
+/** The cursor against a view: the selection kept by id, else the top candidate and the first segment to edit. */
+export function withDefaults(cursor: RoundCursor, view: RoundView | undefined): RoundCursor {
+	return {
+		...cursor,
+		candidate: keepSelection((view?.candidates ?? []).map(c => c.id), cursor.candidate),
+		segment: keepSelection((view?.segments ?? []).map(s => s.id), cursor.segment ?? view?.targets[0]),
+	};
+}

@@ -7,11 +7,12 @@ import {useEffect, useMemo, useState} from 'react';
 import type {TuiEngine} from './engine-port.js';
 import {historyListLength, HistoryScreen} from './history-screen.js';
 import {roundLayout} from './layout.js';
-import {initialCursor, type RoundCursor} from './round-cursor.js';
+import {initialCursor, withDefaults, type RoundCursor} from './round-cursor.js';
 import {RoundScreen} from './round-screen.js';
-import {keepSelection} from './scroll.js';
 import {TextInput} from './text-input.js';
 import {useEngineRun, type RunEnd} from './use-engine-run.js';
+import {useLatest} from './use-latest.js';
+import {useRefState} from './use-ref-state.js';
 import {useRoundKeys, type SessionMode} from './use-round-keys.js';
 import {useSpinner} from './use-spinner.js';
 import {useTerminalSize} from './use-terminal-size.js';
@@ -37,8 +38,8 @@ function endBanner(end: RunEnd, session: string): string {
 export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	const {state, end} = useEngineRun(engine);
 	const size = useTerminalSize();
-	const [cursor, setCursor] = useState<RoundCursor>(initialCursor);
-	const [mode, setMode] = useState<SessionMode>({screen: 'round', help: false});
+	const [cursor, getCursor, setCursor] = useRefState<RoundCursor>(initialCursor);
+	const [mode, getMode, setMode] = useRefState<SessionMode>({screen: 'round', help: false});
 	const [historyScroll, setHistoryScroll] = useState(0);
 	const [notice, setNotice] = useState<string | undefined>(notes.join('; ') || undefined);
 	const busy = state.progress !== undefined;
@@ -49,25 +50,20 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		// Quit and stops leave at once; a spent budget or an error stays on screen until the user quits.
 		if ('result' in end && end.result.ending !== 'budget') onExit(end);
 		else setMode(m => ({...m, screen: 'history', edit: undefined}));
-	}, [end, onExit]);
+	}, [end, onExit, setMode]);
 	const view = state.view;
+	const latestView = useLatest(view);
 	const segments = view?.segments;
 	// Kept as the same array while nothing changes, so the heatmap is not redrawn for every key.
 	const marked = useMemo(() => cursor.marked.filter(id => segments?.some(s => s.id === id)), [cursor.marked, segments]);
-	// Defaults: the top candidate; the first segment chosen for editing. Kept by id while lists change.
-	const shown: RoundCursor = {
-		...cursor,
-		candidate: keepSelection((view?.candidates ?? []).map(c => c.id), cursor.candidate),
-		segment: keepSelection((view?.segments ?? []).map(s => s.id), cursor.segment ?? view?.targets[0]),
-		marked,
-	};
+	const shown: RoundCursor = {...withDefaults(cursor, view), marked};
 	const layout = roundLayout(size.rows, view?.segments.length ?? 0, view?.candidates.length ?? 0);
 	useRoundKeys({
 		engine,
 		state,
-		cursor: shown,
-		setCursor: update => setCursor(c => update({...c, candidate: shown.candidate, segment: shown.segment})),
-		mode,
+		cursor: () => withDefaults(getCursor(), latestView.current),
+		setCursor: update => setCursor(c => update(withDefaults(c, latestView.current))),
+		mode: getMode,
 		setMode,
 		scrollHistory: delta => setHistoryScroll(s => Math.max(0, Math.min(historyListLength(session.state) - 1, s + delta))),
 		page: Math.max(1, mode.screen === 'history' ? size.rows - 10 : shown.pane === 'candidates' ? layout.candidates - 1 : layout.segments - 1),
@@ -86,6 +82,7 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 			key={edit.segment}
 			label={`edit ${edit.segment} (Enter saves, Esc cancels, empty deletes):`}
 			initial={edit.text}
+			typed={edit.typed}
 			width={size.columns}
 			onCancel={() => setMode(m => ({...m, edit: undefined}))}
 			onSubmit={text => {

@@ -4,7 +4,8 @@
  * scrolls horizontally around the cursor when it is wider than the line.
  */
 import {Box, Text, useInput, type Key} from 'ink';
-import {useRef, useState} from 'react';
+import {useEffect, useRef, useState} from 'react';
+import {splitKeys} from './split-keys.js';
 import {useTheme} from './use-theme.js';
 
 type Props = {
@@ -12,6 +13,8 @@ type Props = {
 	label: string;
 	/** The starting text. */
 	initial: string;
+	/** Keys typed before the field opened (in the same read as the key that opened it). */
+	typed?: string;
 	/** Called with the text on Enter. */
 	onSubmit: (text: string) => void;
 	/** Called on Esc. */
@@ -44,17 +47,32 @@ export function editLine(line: Line, input: string, key: Key): Line {
 }
 
 /** An editable line. */
-export function TextInput({label, initial, onSubmit, onCancel, width}: Props) {
+export function TextInput({label, initial, typed, onSubmit, onCancel, width}: Props) {
 	const {color} = useTheme();
 	const [line, setLine] = useState<Line>({text: initial, cursor: initial.length});
 	// Keys typed faster than Ink re-subscribes its handler must still see every earlier key.
 	const current = useRef(line);
-	useInput((input, key) => {
-		if (key.escape) return onCancel();
-		if (key.return) return onSubmit(current.current.text);
-		current.current = editLine(current.current, input, key);
+	const done = useRef(false);
+	const apply = (input: string, key: Key) => {
+		for (const event of splitKeys(input, key, {runs: true})) {
+			if (done.current) return;
+			if (event.key.escape) {
+				done.current = true;
+				return onCancel();
+			}
+			if (event.key.return) {
+				done.current = true;
+				return onSubmit(current.current.text);
+			}
+			current.current = editLine(current.current, event.input, event.key);
+		}
 		setLine(current.current);
-	});
+	};
+	useInput(apply);
+	useEffect(() => {
+		if (typed) apply(typed, {} as Key);
+		// Only what was typed before the field opened; later keys come through useInput.
+	}, []);
 	const room = Math.max(4, width - label.length - 2);
 	const start = Math.max(0, line.cursor - room + 1);
 	const visible = line.text.slice(start, start + room);

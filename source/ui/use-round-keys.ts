@@ -3,8 +3,7 @@
  * the engine through `submit` (only while it awaits one: the engine decides what a decision means, saves it, and
  * only then moves on); Esc cancels the engine's work in progress. Every key comes from the key map.
  */
-import {useInput, type Key} from 'ink';
-import {useCallback} from 'react';
+import type {Key} from 'ink';
 import type {Decision} from '../engine/index.js';
 import type {TuiEngine} from './engine-port.js';
 import {lenses} from './heat.js';
@@ -12,10 +11,17 @@ import {actionFor} from './keys.js';
 import type {RoundCursor} from './round-cursor.js';
 import {moveSelection} from './scroll.js';
 import type {TuiState} from './tui-state.js';
-import {useLatest} from './use-latest.js';
+import {useKeyQueue} from './use-key-queue.js';
 
 /** The screens of a running session. */
-export type SessionMode = {screen: 'round' | 'history'; help: boolean; edit?: {segment: string; text: string}};
+export type SessionMode = {
+	/** The screen shown. */
+	screen: 'round' | 'history';
+	/** Whether the help overlay is open. */
+	help: boolean;
+	/** An inline edit: the segment, its text, and keys typed after the one that opened it. */
+	edit?: {segment: string; text: string; typed?: string};
+};
 
 /** What the key handler reads and changes. */
 export type RoundKeysContext = {
@@ -23,12 +29,12 @@ export type RoundKeysContext = {
 	engine: TuiEngine;
 	/** What the engine said. */
 	state: TuiState;
-	/** Selection with defaults applied (the ids shown as selected). */
-	cursor: RoundCursor;
+	/** Selection with defaults applied (the ids shown as selected), as of the last key. */
+	cursor: () => RoundCursor;
 	/** Changes the selection. */
 	setCursor: (update: (cursor: RoundCursor) => RoundCursor) => void;
-	/** The screen, the help overlay, an inline edit. */
-	mode: SessionMode;
+	/** The screen, the help overlay, an inline edit, as of the last key. */
+	mode: () => SessionMode;
 	/** Changes the mode. */
 	setMode: (update: (mode: SessionMode) => SessionMode) => void;
 	/** Scrolls the history lists. */
@@ -49,14 +55,16 @@ export type RoundKeysContext = {
 
 /** Binds the keys of a running session. */
 export function useRoundKeys(ctx: RoundKeysContext): void {
-	const latest = useLatest(ctx);
-	const handler = useCallback((input: string, key: Key) => handleKey(latest.current, input, key), [latest]);
-	useInput(handler, {isActive: ctx.active});
+	useKeyQueue((input, key, takeRest) => handleKey(ctx, input, key, takeRest), ctx.active);
 }
 
 /** What one key press does. */
-function handleKey(ctx: RoundKeysContext, input: string, key: Key): void {
-	const {engine, state, cursor, mode, notify} = ctx;
+function handleKey(ctx: RoundKeysContext, input: string, key: Key, takeRest: () => string): void {
+	const {engine, state, notify} = ctx;
+	const cursor = ctx.cursor();
+	const mode = ctx.mode();
+	// A key that opened an inline edit took the keys after it; any later ones arrive once the editor listens.
+	if (mode.edit) return;
 	const scope = mode.screen;
 	const action = actionFor(scope, input, key);
 	if (!action) return;
@@ -116,7 +124,7 @@ function handleKey(ctx: RoundKeysContext, input: string, key: Key): void {
 			return;
 		case 'pick': {
 			if (cursor.pane === 'segments') {
-				if (segment && deciding()) ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim()}}));
+				if (segment && deciding()) ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim(), typed: takeRest()}}));
 				return;
 			}
 			const chosen = view?.candidates.find(c => c.id === cursor.candidate);
@@ -127,7 +135,7 @@ function handleKey(ctx: RoundKeysContext, input: string, key: Key): void {
 		case 'edit':
 			if (!segment) return notify('no segment selected');
 			if (!deciding()) return;
-			return ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim()}}));
+			return ctx.setMode(m => ({...m, edit: {segment: segment.id, text: segment.text.trim(), typed: takeRest()}}));
 		case 'editor':
 			if (!view || !deciding()) return;
 			void ctx.editPrompt(view.prompt).then(

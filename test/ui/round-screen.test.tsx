@@ -130,3 +130,15 @@ test('the screen adapts to the terminal size', async () => {
 	await press(r, ...Array.from({length: 15}, () => 'j'));
 	assert.match(frame(), /^› 16 +c16 /m);
 });
+
+test('keys that arrive together (fast typing, SSH) act one by one, and text typed after e goes into the edit', async () => {
+	const one = async (chunk: string) => {
+		const {engine, r} = await session();
+		await press(r, chunk);
+		await flush();
+		return engine.decisions;
+	};
+	assert.deepEqual(await one(`${KEYS.tab}f`), [{kind: 'freeze', segments: ['s2'], frozen: true}]);
+	assert.deepEqual(await one(`jj${KEYS.enter}`), [{kind: 'pick', candidate: 'c3'}]);
+	assert.deepEqual(await one(`${KEYS.tab}e\u0015Be kind, r and s stay text.${KEYS.enter}`), [{kind: 'edit-segment', segment: 's2', text: 'Be kind, r and s stay text.'}]);
+});
