@@ -2,17 +2,16 @@
  * The bundled judges: family, size, seeds, data mix and training budget of each. They differ in all four so that
  * they disagree somewhat, as judges of different model families do.
  *
- * Budget (this 2-core machine, one onnxruntime thread per judge, the three trained at once): a step of 32 sequences
- * (~1,400 tokens) of a ~0.85M-parameter model takes ~0.33 s on an idle core (~4,400 tokens/s, ~22 GFLOP/s by the
- * 6 x params x tokens rule); gpt2-b's ~0.36 s, llama-c's ~0.2 s. So llama-a is ~22 core-minutes of work, gpt2-b ~18,
- * llama-c ~11: ~26 minutes of the two cores when nothing else runs. On this shared machine other sessions' load
- * stretches that (each card records the measured wall-clock time, load and CPU time of its build).
+ * Budget (this 2-core machine, one onnxruntime thread per judge, two judges at a time): a step of 32 sequences
+ * (~1,400 tokens) of a ~0.85M-parameter model takes ~0.33 s alone (~4,400 tokens/s, ~22 GFLOP/s by the
+ * 6 x params x tokens rule) and ~0.55 s with the other lane running and some outside load; the small model about
+ * half that. The steps below keep the two lanes (llama-a; gpt2-b then llama-c) near 40 minutes under that load,
+ * inside the 60-minute budget.
  */
 import {DEFAULT_MIX, type InstructionMix} from './corpus.js';
 import {DEFAULT_ADAMW} from './optimizer.js';
 import type {TrainSettings} from './train.js';
 import type {ModelSpec} from './train-graph.js';
-import {TASK_TYPES, type TaskType} from './task-types.js';
 
 /** One bundled judge. */
 export type JudgeSpec = {
@@ -26,11 +25,6 @@ export type JudgeSpec = {
 	dataSeed: number;
 	/** Instruction mix of the training corpus. */
 	mix: InstructionMix;
-	/**
-	 * Relative frequency of task types in the training corpus (integers; absent types weigh 1). The held-out figures
-	 * always use the uniform mix.
-	 */
-	taskWeights?: Partial<Record<TaskType, number>>;
 	/** Everything the training loop needs. */
 	train: TrainSettings;
 	/** Context length written to judge.json. */
@@ -110,18 +104,12 @@ export function judgeSpecs(seed = 1, quick = false): JudgeSpec[] {
 		},
 		{
 			name: 'llama-c',
-			description: 'Smaller Llama-style judge (~0.5M parameters), more misleading sentences and more examples of the slowest-learned tasks in its corpus; held out of selection',
+			description: 'Small Llama-style judge (~0.4M parameters), more misleading sentences in its corpus; held out of selection',
 			heldout: true,
 			dataSeed: s + 31,
 			mix: {secondHelpful: 0.2, please: 0.3, useless: [0.45, 0.25, 0.15, 0.1, 0.05], content: 0.4, format: 0.35},
-			taskWeights: {add: 2, subtract: 2, 'sort-numbers': 2, 'sort-words': 2, reverse: 2, 'longest-word': 2},
 			maxTokens: 256,
-			train: {...BASE, spec: size(llama(112, 3, 4, 2, 304, 256), llama(32, 1, 2, 2, 64, 256)), initSeed: s + 32, batchSeed: s + 33, steps: steps(3200), warmup: quick ? 2 : 150},
+			train: {...BASE, spec: size(llama(96, 3, 3, 3, 256, 256), llama(32, 1, 2, 2, 64, 256)), initSeed: s + 32, batchSeed: s + 33, steps: steps(2500), warmup: quick ? 2 : 150},
 		},
 	];
-}
-
-/** The task-type list generateCorpus draws from uniformly: each type repeated by its weight. */
-export function weightedTaskTypes(weights: Partial<Record<TaskType, number>> = {}): TaskType[] {
-	return TASK_TYPES.flatMap(t => new Array<TaskType>(weights[t] ?? 1).fill(t));
 }

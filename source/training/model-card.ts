@@ -42,12 +42,6 @@ function architecture(spec: JudgeSpec): string {
 	return `Llama style: ${c.numHiddenLayers} layers, hidden ${c.hiddenSize}, ${c.numAttentionHeads} query / ${c.numKeyValueHeads} key-value heads, SwiGLU MLP ${c.intermediateSize}, RoPE (theta ${c.ropeTheta}), RMSNorm, LM head tied to the token embedding`;
 }
 
-function taskMix(spec: JudgeSpec): string {
-	const heavy = Object.entries(spec.taskWeights ?? {}).filter(([, w]) => w !== 1);
-	if (heavy.length === 0) return 'Task types are drawn uniformly.';
-	return `Task types are drawn in proportion to their weight: ${heavy.map(([t, w]) => `${t} ${w}`).join(', ')}, the others 1 (the slowest-learned tasks get more examples).`;
-}
-
 /** The card's Markdown. */
 export function modelCard(spec: JudgeSpec, facts: CardFacts): string {
 	const t = spec.train;
@@ -76,7 +70,6 @@ The synthetic instruction-following corpus of source/training/corpus.ts (seed ${
 instructions, with filler ("useless") sentences and modifiers ("misleading": they change the answer, and the target
 follows them) mixed in. Mix: second paraphrase ${mix.secondHelpful}, "Please" ${mix.please}, 0-4 filler sentences with
 probabilities [${mix.useless.join(', ')}], content modifier ${mix.content}, format modifier ${mix.format}.
-${taskMix(spec)}
 ${pct(HELDOUT_FRACTION)} of (task, input) problems are held out by a hash and never trained on.
 ${facts.trainExamples.toLocaleString('en-US')} training examples, each seen once (${facts.trainTokens.toLocaleString('en-US')} tokens).
 
@@ -101,7 +94,7 @@ ${curveRows.join('\n')}
 
 ## Quality
 
-On ${q.examples} held-out problems, 10 of each task type (quality sample seed ${QUALITY_SEED}, source/training/quality.ts; checked by
+On ${q.examples} held-out problems (quality sample seed ${QUALITY_SEED}, source/training/quality.ts; checked by
 test/training/judges-quality.test.ts on the committed files):
 
 | figure | value | required |
