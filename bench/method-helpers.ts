@@ -14,18 +14,10 @@ import {Engine} from '../source/engine/engine.js';
 import {createOfflineGenerator} from '../source/generators/offline.js';
 import type {Judge} from '../source/judges/types.js';
 import {createSession} from '../source/sessions/store.js';
+import {mulberry32} from '../source/core/random.js';
 
-/** A seeded pseudo-random generator (mulberry32). */
-export function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** A seeded pseudo-random generator. */
+export const rng = mulberry32;
 
 /** A judge whose attribution is random importances (one forward for the loss): the random-choice baseline. */
 export function randomAttribution(judge: Judge, seed: number): Judge {
