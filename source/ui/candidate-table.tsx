@@ -71,7 +71,7 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 	const shown = candidates.slice(start, start + rows);
 	const more = candidates.length > rows ? ` ${start + 1}-${start + shown.length}/${candidates.length}` : '';
 	const cell = (key: string, w: number, text: string, props: {color?: string; bold?: boolean} = {}, right = false) => (
-		<Box key={key} width={w} justifyContent={right ? 'flex-end' : 'flex-start'}>
+		<Box key={key} width={w} justifyContent={right ? 'flex-end' : 'flex-start'} paddingLeft={right ? 1 : 0}>
 			<Text wrap="truncate-end" {...props}>
 				{text}
 			</Text>

@@ -22,13 +22,10 @@ export type Chart = {
 /** Glyphs the chart is drawn with. */
 export type ChartGlyphs = {axisY: string; axisX: string; markers: readonly string[]};
 
-const LABEL = 7;
-
 /** Plots `series` over x labels `xs` in `height` rows (plus the x axis and its labels) and `width` columns. */
 export function plotChart(series: readonly Series[], xs: readonly string[], height: number, width: number, glyphs: ChartGlyphs): Chart {
 	const markers = series.map((_, i) => glyphs.markers[i % glyphs.markers.length]);
 	const values = series.flatMap(s => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
-	const plotWidth = Math.max(4, width - LABEL - 1);
 	const rows = Math.max(2, height);
 	if (values.length === 0 || xs.length === 0) return {lines: ['(no losses recorded yet)'], markers};
 	let min = Math.min(...values);
@@ -37,6 +34,9 @@ export function plotChart(series: readonly Series[], xs: readonly string[], heig
 		min -= 0.5;
 		max += 0.5;
 	}
+	// The value axis is as wide as its widest label, plus a space.
+	const LABEL = Math.max(max.toFixed(3).length, min.toFixed(3).length) + 1;
+	const plotWidth = Math.max(4, width - LABEL - 1);
 	const column = (i: number) => (xs.length === 1 ? 0 : Math.round((i * (plotWidth - 1)) / (xs.length - 1)));
 	const row = (v: number) => Math.round(((max - v) / (max - min)) * (rows - 1));
 	const grid = Array.from({length: rows}, () => new Array<string>(plotWidth).fill(' '));
