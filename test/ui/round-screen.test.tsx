@@ -142,3 +142,29 @@ test('keys that arrive together (fast typing, SSH) act one by one, and text type
 	assert.deepEqual(await one(`jj${KEYS.enter}`), [{kind: 'pick', candidate: 'c3'}]);
 	assert.deepEqual(await one(`${KEYS.tab}e\u0015Be kind, r and s stay text.${KEYS.enter}`), [{kind: 'edit-segment', segment: 's2', text: 'Be kind, r and s stay text.'}]);
 });
+
+test('E hands the whole prompt to the editor and submits what comes back; an unchanged prompt submits nothing', async () => {
+	const view = makeView();
+	const engine = new FakeEngine(view);
+	const asked: string[] = [];
+	let answer: string | undefined = 'A new prompt.';
+	const r = await renderAt(
+		<SessionScreen
+			engine={engine}
+			editPrompt={async text => {
+				asked.push(text);
+				return answer;
+			}}
+			onExit={() => {}}
+		/>,
+	);
+	engine.await(view);
+	await press(r, 'E');
+	assert.deepEqual(asked, [view.prompt]);
+	assert.deepEqual(engine.decisions, [{kind: 'edit-prompt', prompt: 'A new prompt.'}]);
+	engine.await(view);
+	answer = undefined;
+	await press(r, 'E');
+	assert.equal(engine.decisions.length, 1);
+	assert.match(lastFrameStripped(r), /prompt unchanged/);
+});
