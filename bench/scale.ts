@@ -8,7 +8,7 @@ import {execFileSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {OnnxJudge} from '../source/judges/onnx-judge.js';
 import {OrtPool} from '../source/judges/pool.js';
-import {loadNote, mainJudge, syntheticWorkload, tokenCounts, type Shape} from './judge-fixtures.js';
+import {interleaved, loadNote, mainJudge, syntheticWorkload, tokenCounts, type Shape} from './judge-fixtures.js';
 import {fmt, report, timeIt, type Table} from './report.js';
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -66,13 +66,13 @@ export async function run(quick: boolean): Promise<void> {
 		// 1. Prompt length, 8 tokens per segment, 8 examples.
 		const lengths = (quick ? [16, 64, 192] : [16, 32, 64, 128, 192, 256, 384, 512]).filter(p => p <= longest);
 		const byLength: Table = {columns: ['prompt tokens', 'segments', 'tokens per example', 'score ms', 'attribute ms', 'attribute / score'], rows: []};
-		for (const p of lengths) {
-			const shape = {count: 8, promptTokens: p, inputTokens: 10, targetTokens: 8, segments: p / 8};
-			const w = await syntheticWorkload(judge, shape);
-			const counts = await tokenCounts(judge, w.segments, w.examples);
-			const ts = await timeIt(() => judge.score(w.segments, w.examples), reps);
-			const ta = await timeIt(() => judge.attribute(w.segments, w.examples), reps);
-			byLength.rows.push([p, shape.segments, fmt(mean(counts.context) + mean(counts.target), 1), fmt(ts, 1), fmt(ta, 1), fmt(ta / ts, 2)]);
+		// Every point's calls alternate within a round (interleaved), so load from other jobs spreads over all points.
+		const works = await Promise.all(lengths.map(p => syntheticWorkload(judge, {count: 8, promptTokens: p, inputTokens: 10, targetTokens: 8, segments: p / 8})));
+		const times = await interleaved(works.flatMap(w => [() => judge.score(w.segments, w.examples), () => judge.attribute(w.segments, w.examples)]), reps);
+		for (const [i, p] of lengths.entries()) {
+			const counts = await tokenCounts(judge, works[i]!.segments, works[i]!.examples);
+			const [ts, ta] = [times[2 * i]!, times[2 * i + 1]!];
+			byLength.rows.push([p, p / 8, fmt(mean(counts.context) + mean(counts.target), 1), fmt(ts, 1), fmt(ta, 1), fmt(ta / ts, 2)]);
 			process.stderr.write(`scale: prompt ${p} tokens: score ${ts.toFixed(1)} ms, attribute ${ta.toFixed(1)} ms\n`);
 		}
 		tables.push({heading: 'Against prompt length (8 examples, 8 prompt tokens per segment, 10-token inputs, 8-token targets)', table: byLength});
@@ -81,10 +81,9 @@ export async function run(quick: boolean): Promise<void> {
 		const fixed = Math.min(128, longest);
 		const ks = quick ? [2, 32, fixed] : [1, 2, 8, 32, 64, fixed];
 		const bySegments: Table = {columns: ['segments', 'prompt tokens', 'attribute ms'], rows: []};
-		for (const K of ks) {
-			const w = await syntheticWorkload(judge, {count: 8, promptTokens: fixed, inputTokens: 10, targetTokens: 8, segments: K});
-			bySegments.rows.push([K, fixed, fmt(await timeIt(() => judge.attribute(w.segments, w.examples), reps), 1)]);
-		}
+		const byK = await Promise.all(ks.map(K => syntheticWorkload(judge, {count: 8, promptTokens: fixed, inputTokens: 10, targetTokens: 8, segments: K})));
+		const kTimes = await interleaved(byK.map(w => () => judge.attribute(w.segments, w.examples)), reps);
+		ks.forEach((K, i) => bySegments.rows.push([K, fixed, fmt(kTimes[i]!, 1)]));
 		tables.push({heading: `Against segments (8 examples, ${fixed}-token prompt)`, table: bySegments});
 	} finally {
 		await pool.close();
@@ -115,7 +114,7 @@ export async function run(quick: boolean): Promise<void> {
 	}, {
 		quick,
 		notes: [
-			`Judge: ${bench.label}; default pool (2 workers x 1 intra-op thread); median of ${reps} runs after a warm-up. Batches are cut at 16 examples or 4,096 tokens, so batches of examples run two at a time, one per worker. Scoring runs the tokens all examples share (BOS, template, prompt) once and the rest of each example after them; attribution runs every example in full (the gradient flows into the prompt).`,
+			`Judge: ${bench.label}; default pool (2 workers x 1 intra-op thread); median of ${reps} runs after a warm-up (the first two tables: every point's calls alternate within each round). Batches are cut at 16 examples or 4,096 tokens, so batches of examples run two at a time, one per worker. Scoring runs the tokens all examples share (BOS, template, prompt) once and the rest of each example after them; attribution runs every example in full (the gradient flows into the prompt).`,
 			'Peak RSS is the kernel\'s high-water mark of the child process (main thread, workers, onnxruntime arenas); RSS growth is above the same process after opening the judge and running one example. The heap is the main thread\'s V8 heap (the workers\' heaps are in RSS).',
 			loadNote(),
 		],
