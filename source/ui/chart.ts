@@ -20,7 +20,14 @@ export type Chart = {
 };
 
 /** Glyphs the chart is drawn with. */
-export type ChartGlyphs = {axisY: string; axisX: string; markers: readonly string[]};
+export type ChartGlyphs = {
+	/** The value axis. */
+	axisY: string;
+	/** The round axis. */
+	axisX: string;
+	/** One marker per series, in order (repeated when there are more series). */
+	markers: readonly string[];
+};
 
 /** Plots `series` over x labels `xs` in `height` rows (plus the x axis and its labels) and `width` columns. */
 export function plotChart(series: readonly Series[], xs: readonly string[], height: number, width: number, glyphs: ChartGlyphs): Chart {

@@ -30,8 +30,10 @@ export type KeyAction =
 /** Where a binding applies: the round screen, the history screen, the session picker. */
 export type KeyScope = 'round' | 'history' | 'picker';
 
-/** One key as Ink reports it: a printable input, or one of Ink's named keys. */
-export type KeySpec = {input: string; ctrl?: boolean} | {named: 'upArrow' | 'downArrow' | 'pageUp' | 'pageDown' | 'return' | 'escape' | 'tab'};
+/** One key as Ink reports it: a printable input (with Ctrl or not), or one of Ink's named keys. */
+export type KeySpec =
+	| {/** The character. */ input: string; /** Held with Ctrl. */ ctrl?: boolean}
+	| {/** The Key flag Ink sets. */ named: 'upArrow' | 'downArrow' | 'pageUp' | 'pageDown' | 'return' | 'escape' | 'tab'};
 
 /** One shortcut. */
 export type KeyBinding = {

@@ -26,9 +26,11 @@ export type TuiOptions = {
 	picker: PickerSource;
 	/** Colours and glyphs. */
 	theme: Theme;
-	/** The terminal (default: the process's). */
+	/** The terminal's input (default: the process's). */
 	stdin?: NodeJS.ReadStream;
+	/** The terminal's output (default: the process's). */
 	stdout?: NodeJS.WriteStream;
+	/** Where the closing line goes (default: the process's stderr). */
 	stderr?: NodeJS.WriteStream;
 	/** Environment (for $EDITOR). */
 	env?: NodeJS.ProcessEnv;

@@ -23,8 +23,9 @@ export type Palette = {
 export type Glyphs = {
 	/** Marks the selected row. */
 	cursor: string;
-	/** Filled and empty cells of a progress bar. */
+	/** A filled cell of a progress bar. */
 	barFull: string;
+	/** An empty cell of a progress bar. */
 	barEmpty: string;
 	/** Spinner frames. */
 	spinner: readonly string[];
@@ -40,8 +41,9 @@ export type Glyphs = {
 	arrow: string;
 	/** Horizontal rule. */
 	rule: string;
-	/** Chart axes. */
+	/** The chart's value axis. */
 	axisY: string;
+	/** The chart's round axis. */
 	axisX: string;
 	/** Chart markers, one per judge. */
 	markers: readonly string[];
