@@ -5,6 +5,7 @@
  */
 import {OnnxJudge} from './onnx-judge.js';
 import type {OrtPool} from './pool.js';
+import type {JudgeInfo} from './types.js';
 
 /** The sample every check scores. */
 export const CHECK_SAMPLE = {
@@ -15,16 +16,13 @@ export const CHECK_SAMPLE = {
 	],
 };
 
-/** The report of a check. */
-export type CheckReport = {
-	name: string;
-	family: string;
-	heldout: boolean;
-	parameters: number;
-	vocabSize: number;
-	contextLength?: number;
+/** The report of a check: the judge's facts, its loss on the sample and the spot check. */
+export type CheckReport = Omit<JudgeInfo, 'gradient'> & {
+	/** Whether gradients are available, or why not. */
 	gradient: {available: boolean; reason?: string};
+	/** Mean loss on the sample. */
 	sampleLoss: number;
+	/** The gradient of one segment against a central finite difference of the masked loss. */
 	spotCheck?: {segment: number; gradient: number; finiteDifference: number; relativeError: number; ok: boolean};
 };
 
