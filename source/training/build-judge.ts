@@ -8,7 +8,7 @@ import {tokenizerFromJson} from '../judges/tokenizer.js';
 import {generateCorpus} from './corpus.js';
 import {encodeCorpus, exampleEncoder} from './data.js';
 import {writeJudgeFolder, writeTextFile} from './judge-folder-writer.js';
-import type {JudgeSpec} from './judge-specs.js';
+import {weightedTaskTypes, type JudgeSpec} from './judge-specs.js';
 import {modelCard} from './model-card.js';
 import {evaluateJudge, type QualityReport} from './quality.js';
 import {duration, train, type CurvePoint} from './train.js';
@@ -55,6 +55,8 @@ export type BuildSummary = {
 	trainSeconds: number;
 	/** Seconds of the whole build of this judge in this process. */
 	seconds: number;
+	/** CPU seconds (user + system) of this judge's process: what the build costs whatever else runs on the machine. */
+	cpuSeconds: number;
 };
 
 /** Build one judge. */
@@ -64,7 +66,7 @@ export async function buildJudge(spec: JudgeSpec, options: BuildJudgeOptions): P
 	const tokenizer = await tokenizerFromJson(options.tokenizerJson);
 	const encode = exampleEncoder(tokenizer);
 	const count = spec.train.steps * spec.train.batchSize;
-	const corpus = generateCorpus({seed: spec.dataSeed, count, split: 'train', mix: spec.mix});
+	const corpus = generateCorpus({seed: spec.dataSeed, count, split: 'train', mix: spec.mix, taskTypes: weightedTaskTypes(spec.taskWeights)});
 	const data = await encodeCorpus(encode, corpus);
 	const curveSet = await encodeCorpus(encode, generateCorpus({seed: CURVE_SEED, count: CURVE_COUNT, split: 'heldout'}));
 	const trainTokens = data.reduce((a, e) => a + e.ids.length - 1, 0);
@@ -100,5 +102,6 @@ export async function buildJudge(spec: JudgeSpec, options: BuildJudgeOptions): P
 		curve: result.curve,
 		trainSeconds,
 		seconds: (performance.now() - began) / 1000,
+		cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
 	};
 }

@@ -4,7 +4,7 @@
  */
 import {HELDOUT_FRACTION} from './corpus.js';
 import type {JudgeSpec} from './judge-specs.js';
-import {QUALITY_SEED, type QualityReport} from './quality.js';
+import {QUALITY_PER_TASK, QUALITY_SEED, type QualityReport} from './quality.js';
 import {TASK_TYPES} from './task-types.js';
 import {duration, type CurvePoint} from './train.js';
 import {parameterCount} from './train-graph.js';
@@ -42,6 +42,12 @@ function architecture(spec: JudgeSpec): string {
 	return `Llama style: ${c.numHiddenLayers} layers, hidden ${c.hiddenSize}, ${c.numAttentionHeads} query / ${c.numKeyValueHeads} key-value heads, SwiGLU MLP ${c.intermediateSize}, RoPE (theta ${c.ropeTheta}), RMSNorm, LM head tied to the token embedding`;
 }
 
+function taskMix(spec: JudgeSpec): string {
+	const heavy = Object.entries(spec.taskWeights ?? {}).filter(([, w]) => w !== 1);
+	if (heavy.length === 0) return 'Task types are drawn uniformly.';
+	return `Task types are drawn in proportion to their weight: ${heavy.map(([t, w]) => `${t} ${w}`).join(', ')}, the others 1 (the slowest-learned tasks get more examples).`;
+}
+
 /** The card's Markdown. */
 export function modelCard(spec: JudgeSpec, facts: CardFacts): string {
 	const t = spec.train;
@@ -70,6 +76,7 @@ The synthetic instruction-following corpus of source/training/corpus.ts (seed ${
 instructions, with filler ("useless") sentences and modifiers ("misleading": they change the answer, and the target
 follows them) mixed in. Mix: second paraphrase ${mix.secondHelpful}, "Please" ${mix.please}, 0-4 filler sentences with
 probabilities [${mix.useless.join(', ')}], content modifier ${mix.content}, format modifier ${mix.format}.
+${taskMix(spec)}
 ${pct(HELDOUT_FRACTION)} of (task, input) problems are held out by a hash and never trained on.
 ${facts.trainExamples.toLocaleString('en-US')} training examples, each seen once (${facts.trainTokens.toLocaleString('en-US')} tokens).
 
@@ -78,7 +85,7 @@ ${facts.trainExamples.toLocaleString('en-US')} training examples, each seen once
 - Loss: next-token cross-entropy over the whole text; answer and final \`<|endoftext|>\` tokens weigh 1, context tokens
   ${t.contextWeight} (the model learns the language of instructions, but the answers it must score dominate).
 - AdamW (beta ${t.adamw.beta1}/${t.adamw.beta2}, eps ${t.adamw.eps}, weight decay ${t.adamw.weightDecay} on block matrices only, not on norms, biases or embeddings),
-  peak learning rate ${t.lr}, ${t.warmup} warmup steps, cosine decay to ${t.lr * t.minLrRatio}, gradient clipping at global norm ${t.clip}.
+  peak learning rate ${t.lr}, ${t.warmup} warmup steps, cosine decay to ${Number((t.lr * t.minLrRatio).toPrecision(6))} (${t.minLrRatio} of the peak), gradient clipping at global norm ${t.clip}.
 - ${t.steps} steps of ${t.batchSize} sequences (length-bucketed batches in a seeded order); init seed ${t.initSeed}, batch seed ${t.batchSeed}.
 - Gradients by the project's ONNX autodiff, run on onnxruntime-node with one intra-op thread (deterministic).
   Training took ${duration(facts.seconds)} on a 2-core machine.
@@ -94,7 +101,7 @@ ${curveRows.join('\n')}
 
 ## Quality
 
-On ${q.examples} held-out problems (quality sample seed ${QUALITY_SEED}, source/training/quality.ts; checked by
+On ${q.examples} held-out problems, ${QUALITY_PER_TASK} of each task type (quality sample seed ${QUALITY_SEED}, source/training/quality.ts; checked by
 test/training/judges-quality.test.ts on the committed files):
 
 | figure | value | required |

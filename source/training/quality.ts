@@ -19,13 +19,18 @@ import {greedyDecode} from './greedy.js';
 import {applyModifiers, contentApplies, CONTENT_MODIFIERS, FORMAT_MODIFIERS, type ModifierKind} from './modifiers.js';
 import {MODIFIER_PHRASES} from './phrases.js';
 import {createRng} from './random.js';
+import {TASK_TYPES} from './task-types.js';
 import {END_OF_TEXT} from './template.js';
 import {batchFeeds} from './train-graph.js';
 
 /** Seed of the held-out quality sample (fixed: every judge and every build is measured on the same problems). */
 export const QUALITY_SEED = 4242;
-/** Default size of the quality sample. */
-export const QUALITY_COUNT = 160;
+/**
+ * Held-out problems per task type in the quality sample. The sample is stratified (the same number of every task
+ * type, 204 in all), as the corpus draws task types uniformly: a plain random sample of this size over- or
+ * under-represents single task types by a factor of two, which moves the figures by several points.
+ */
+export const QUALITY_PER_TASK = 12;
 
 /** A judge's quality figures. */
 export type QualityReport = {
@@ -53,10 +58,11 @@ export type QualityCase = {
 	misleading: CorpusExample;
 };
 
-/** The fixed quality sample. */
-export function qualityCases(count = QUALITY_COUNT, seed = QUALITY_SEED): QualityCase[] {
+/** The fixed quality sample: `perTask` held-out examples of every task type. */
+export function qualityCases(perTask = QUALITY_PER_TASK, seed = QUALITY_SEED): QualityCase[] {
 	const rng = createRng(seed + 1);
-	return generateCorpus({seed, count, split: 'heldout'}).map(example => {
+	const examples = TASK_TYPES.flatMap((t, i) => generateCorpus({seed: seed + 100 * (i + 1), count: perTask, split: 'heldout', taskTypes: [t]}));
+	return examples.map(example => {
 		const helpful = example.instruction.filter(s => s.role === 'helpful');
 		const clear = makeExample(example.taskType, example.input, helpful);
 		const options: ModifierKind[] = [...CONTENT_MODIFIERS.filter(m => contentApplies(m, clear.target)), ...FORMAT_MODIFIERS];
@@ -99,7 +105,7 @@ export async function unigramTargetNll(judge: JudgeFolder, count = 3000, seed = 
 }
 
 /** Evaluate a judge folder (model.onnx as written, weights as initializers). */
-export async function evaluateJudge(dir: string, count = QUALITY_COUNT): Promise<QualityReport> {
+export async function evaluateJudge(dir: string, perTask = QUALITY_PER_TASK): Promise<QualityReport> {
 	const judge = await loadJudgeFolder(dir);
 	const eos = judge.tokenizer.tokenId(END_OF_TEXT)!;
 	const source = readModel(judge.modelPath);
@@ -107,7 +113,7 @@ export async function evaluateJudge(dir: string, count = QUALITY_COUNT): Promise
 	const lossSession = await createSession(encodeModel(buildLossGraph(source).model), {threads: 1});
 	const decoder = await createSession(judge.modelPath, {threads: 1});
 	try {
-		const cases = qualityCases(count);
+		const cases = qualityCases(perTask);
 		const own = await targetLosses(judge, lossSession, info, cases.map(c => c.example));
 		const nll = await unigramTargetNll(judge);
 		let uni = 0;

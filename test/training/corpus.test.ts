@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {exampleText, generateCorpus, splitOf, type CorpusExample} from '../../source/training/corpus.js';
 import {MODIFIER_PHRASES, TASK_PHRASES, USELESS_PHRASES} from '../../source/training/phrases.js';
+import {weightedTaskTypes} from '../../source/training/judge-specs.js';
+import {qualityCases} from '../../source/training/quality.js';
 import {TASK_TYPES} from '../../source/training/task-types.js';
 import {END_OF_TEXT, PLAIN_TEMPLATE, fillTemplate, renderPlain, trainingText} from '../../source/training/template.js';
 import {expectedTarget, modifierOf} from './checker.js';
@@ -78,4 +80,31 @@ test('training texts follow the one plain template and end with the end-of-text 
 	assert.equal(r.text.slice(r.targetStart), 'y');
 	const filled = fillTemplate(PLAIN_TEMPLATE, {prompt: 'p', input: 'i', target: 't'});
 	assert.equal(filled + END_OF_TEXT, trainingText('p', 'i', 't'));
+});
+
+test('task weights draw task types in proportion; uniform weights leave the corpus unchanged', () => {
+	assert.deepEqual(weightedTaskTypes(), [...TASK_TYPES]);
+	assert.deepEqual(generateCorpus({seed: 1, count: 500, split: 'all', taskTypes: weightedTaskTypes({})}), sample.slice(0, 500));
+	const types = weightedTaskTypes({add: 3, reverse: 2});
+	assert.equal(types.length, TASK_TYPES.length + 3);
+	const weighted = generateCorpus({seed: 4, count: 6000, split: 'all', taskTypes: types});
+	const share = (t: string) => weighted.filter(e => e.taskType === t).length / weighted.length;
+	// Expected shares 3/20, 2/20 and 1/20; 6000 draws put each within about 0.01 of its share.
+	assert.ok(Math.abs(share('add') - 0.15) < 0.02, `add ${share('add')}`);
+	assert.ok(Math.abs(share('reverse') - 0.1) < 0.02, `reverse ${share('reverse')}`);
+	assert.ok(Math.abs(share('uppercase') - 0.05) < 0.02, `uppercase ${share('uppercase')}`);
+});
+
+test('the quality sample: the same held-out problems of every task type, each with a clear and a misleading variant', () => {
+	const cases = qualityCases(3);
+	assert.deepEqual(qualityCases(3), cases);
+	assert.equal(cases.length, 3 * TASK_TYPES.length);
+	for (const t of TASK_TYPES) assert.equal(cases.filter(c => c.clear.taskType === t).length, 3, t);
+	for (const c of cases) {
+		assert.equal(c.example.split, 'heldout');
+		assert.ok(c.clear.instruction.every(s => s.role === 'helpful'));
+		assert.equal(c.clear.target, c.clear.baseTarget);
+		assert.equal(c.misleading.instruction.filter(s => s.role === 'misleading').length, 1);
+		assert.notEqual(c.misleading.target, c.clear.target, c.misleading.prompt);
+	}
 });

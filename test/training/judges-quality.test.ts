@@ -60,28 +60,17 @@ test('run-time tokenisation of a bundled judge equals the training tokenisation'
 	}
 });
 
-/**
- * Issue 4 asks for greedy instruction following on >= 60% of held-out examples. The committed build reaches it with
- * llama-a only (61.9%; gpt2-b 57.5%, llama-c 49.4%, as the model cards state): until a rebuild reaches it for every
- * judge, the best judge must meet the target and every judge must stay above 45%, so a regression still fails.
- */
-const greedyRates: number[] = [];
-
 for (const name of judges) {
 	test(`judge ${name}: held-out loss, greedy instruction following, clean beats misleading`, async () => {
 		const q = await evaluateJudge(path.join(models, name));
 		const figures = JSON.stringify(q);
-		greedyRates.push(q.greedyRate);
 		assert.ok(q.lossRatio <= 0.5, `held-out loss ${q.heldoutLoss} is more than 50% of the unigram ${q.unigramLoss}: ${figures}`);
-		assert.ok(q.greedyRate >= 0.45, `greedy follows ${q.greedyRate}: ${figures}`);
+		assert.ok(q.greedyRate >= 0.6, `greedy follows ${q.greedyRate}: ${figures}`);
 		assert.ok(q.misleadingRate >= 0.9, `clean beats misleading ${q.misleadingRate}: ${figures}`);
 		// The card states the figures of the committed files.
 		const card = readFileSync(path.join(models, name, 'README.md'), 'utf8');
 		assert.ok(card.includes(`| ${q.heldoutLoss.toFixed(3)} |`), `${name}/README.md does not state held-out loss ${q.heldoutLoss.toFixed(3)}`);
+		const greedy = `${(100 * q.greedyRate).toFixed(1)}%`;
+		assert.ok(card.includes(`| ${greedy} |`), `${name}/README.md does not state greedy rate ${greedy}`);
 	});
 }
-
-test('the best bundled judge follows a clear instruction greedily on at least 60% of held-out examples', {skip: judges.length === 0}, () => {
-	assert.equal(greedyRates.length, judges.length, 'every judge was evaluated');
-	assert.ok(Math.max(...greedyRates) >= 0.6, `greedy rates ${greedyRates.join(', ')}`);
-});
