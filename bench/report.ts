@@ -2,7 +2,8 @@
  * Benchmark output: a printed table, a RESULT line, and the table written into BENCHMARKS.md between markers
  * (`<!-- bench:NAME -->` ... `<!-- /bench:NAME -->`) with the machine, date and command that produced it.
  */
-import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {createHash} from 'node:crypto';
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +27,22 @@ export function markdownTable(table: Table): string {
 		lines.push(`| ${row.map(c => (typeof c === 'number' ? fmt(c) : c)).join(' | ')} |`);
 	}
 	return lines.join('\n');
+}
+
+/**
+ * Which build of the bundled judges a run used: the first 8 hex digits of the SHA-256 of every
+ * models/NAME/model.onnx (in name order), so a table measured before the judges were rebuilt can be told apart from
+ * one measured after.
+ */
+export function judgesFingerprint(): string {
+	const dir = path.join(ROOT, 'models');
+	if (!existsSync(dir)) return 'none';
+	const hash = createHash('sha256');
+	const names = readdirSync(dir)
+		.filter(name => existsSync(path.join(dir, name, 'model.onnx')))
+		.sort();
+	for (const name of names) hash.update(name).update(readFileSync(path.join(dir, name, 'model.onnx')));
+	return names.length === 0 ? 'none' : `${names.join(', ')} @ ${hash.digest('hex').slice(0, 8)}`;
 }
 
 /** One line about the machine. */
@@ -52,7 +69,7 @@ export function report(name: string, title: string, tables: {heading?: string; t
 			`<!-- bench:${name} -->`,
 			`## ${title}`,
 			'',
-			`Command: \`npm run bench -- ${name}\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+			`Command: \`npm run bench -- ${name}\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Bundled judges: ${judgesFingerprint()}.`,
 			'',
 			body,
 			'',
