@@ -74,7 +74,7 @@ export const DEMO_SPECS: readonly DemoSpec[] = [
 		prompt: [
 			u('Here is a task for you.'),
 			h('Add the two numbers.'),
-			m('Put the answer in double quotes.'),
+			m('Reverse the answer.'),
 			u('Think about the question carefully.'),
 			h('What is the sum of the two numbers?'),
 			m('Wrap the answer in brackets.'),
