@@ -1,8 +1,8 @@
 /**
  * Build the bundled judges: the tokenizer from the synthetic corpus, then each judge (training, folder, quality
- * figures, model card) in its own process, all three at once by default (one onnxruntime thread each): on this
- * 2-core machine the build then takes about (sum of the judges' work) / 2 instead of the longest lane of a
- * two-lane schedule, since the small judge's work fills the gaps of the two big ones.
+ * figures, model card) in its own process, all three at once by default (one onnxruntime thread each). The
+ * seed-1 build took 48 minutes on this idle 2-core machine; three processes on two cores lose about a fifth of their
+ * throughput to each other, and no two-lane schedule has been measured against it.
  *
  *   npm run build:judges [-- --seed 1] [--quick] [--only NAME[,NAME]] [--resume] [--jobs 3] [--out models]
  *

@@ -102,6 +102,10 @@ export async function buildJudge(spec: JudgeSpec, options: BuildJudgeOptions): P
 		curve: result.curve,
 		trainSeconds,
 		seconds: (performance.now() - began) / 1000,
-		cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+		cpuSeconds: cpuSeconds(process.cpuUsage()),
 	};
+}
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+	return (usage.user + usage.system) / 1e6;
 }

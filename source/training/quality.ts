@@ -19,7 +19,7 @@ import {greedyDecode} from './greedy.js';
 import {applyModifiers, contentApplies, CONTENT_MODIFIERS, FORMAT_MODIFIERS, type ModifierKind} from './modifiers.js';
 import {MODIFIER_PHRASES} from './phrases.js';
 import {createRng} from './random.js';
-import {TASK_TYPES} from './task-types.js';
+import {TASK_TYPES, type TaskType} from './task-types.js';
 import {END_OF_TEXT} from './template.js';
 import {batchFeeds} from './train-graph.js';
 
@@ -44,6 +44,8 @@ export type QualityReport = {
 	lossRatio: number;
 	/** Share of clear instructions answered exactly by greedy decoding. */
 	greedyRate: number;
+	/** Clear instructions answered exactly by greedy decoding, per task type: [followed, problems]. */
+	greedyByTask: Partial<Record<TaskType, [number, number]>>;
 	/** Share of pairs where the clean instruction has the lower target loss. */
 	misleadingRate: number;
 };
@@ -133,9 +135,15 @@ export async function evaluateJudge(dir: string, perTask = QUALITY_PER_TASK): Pr
 		for (const c of cases) contexts.push((await encodeExample(judge, [c.clear.prompt], c.clear.input, c.clear.target)).contextIds);
 		const decoded = await greedyDecode(decoder, info, contexts, {eos, pad: eos, maxNewTokens: 32});
 		let follows = 0;
+		const greedyByTask: Partial<Record<TaskType, [number, number]>> = {};
 		for (let i = 0; i < cases.length; i++) {
 			const text = await judge.tokenizer.decode(decoded[i]!.ids);
-			if (decoded[i]!.stopped && text === `${judge.config.format.type === 'plain' ? judge.config.format.targetPrefix : ''}${cases[i]!.clear.target}`) follows++;
+			const expected = `${judge.config.format.type === 'plain' ? judge.config.format.targetPrefix : ''}${cases[i]!.clear.target}`;
+			const ok = decoded[i]!.stopped && text === expected;
+			if (ok) follows++;
+			const tally = (greedyByTask[cases[i]!.clear.taskType] ??= [0, 0]);
+			tally[0] += ok ? 1 : 0;
+			tally[1]++;
 		}
 		return {
 			examples: cases.length,
@@ -143,6 +151,7 @@ export async function evaluateJudge(dir: string, perTask = QUALITY_PER_TASK): Pr
 			unigramLoss,
 			lossRatio: heldoutLoss / unigramLoss,
 			greedyRate: follows / cases.length,
+			greedyByTask,
 			misleadingRate: wins / cases.length,
 		};
 	} finally {
