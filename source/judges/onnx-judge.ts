@@ -106,7 +106,7 @@ export class OnnxJudge implements Judge {
 		// (one more forward, sharing the prompt's key/value prefix), run alongside.
 		const atOne = this.maskPoint === 1;
 		const scored = atOne ? undefined : this.score(segments, examples, signal);
-		await this.forEachBatch(encoded, async batch => {
+		const attributed = this.forEachBatch(encoded, async batch => {
 			const B = batch.members.length;
 			const mask = segmentMask(B, K, this.graphs.info.floatType);
 			(mask.data as Float32Array).fill(this.maskPoint);
@@ -125,8 +125,10 @@ export class OnnxJudge implements Judge {
 				}
 			});
 		});
-		if (scored) {
-			const result = await scored;
+		// Awaited together: if one fails (a cancel rejects both), the other's rejection is handled too, not left to
+		// crash the process as an unhandled rejection.
+		const [, result] = await Promise.all([attributed, scored]);
+		if (result) {
 			result.losses.forEach((l, i) => (losses[i] = l));
 			passes += makeBatches(encoded, this.limits).length;
 		}

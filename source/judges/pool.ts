@@ -5,7 +5,8 @@
  * Cancellation: an AbortSignal removes queued work at once; work already running rejects at once too, but the
  * worker finishes the run and its result is dropped. A worker must not be terminated during a run: onnxruntime's
  * native completion then calls into a torn-down thread and aborts the whole process. Callers keep runs short (one
- * batch each), so a cancelled run frees its worker soon.
+ * batch each), so a cancelled run frees its worker soon. Closing the pool waits, for the same reason, until the runs in
+ * flight end before it terminates their workers.
  *
  * A worker that dies (exits or throws outside a run) rejects its job with a clear error; a new worker is started
  * when there is work for it.
@@ -73,6 +74,19 @@ function startWorker(): Worker {
 	return new Worker(boot, {eval: true});
 }
 
+/** Resolves when a worker in a run answers (its one job is done) or is gone, or after `ms`. */
+function runEnded(worker: Worker, ms: number): Promise<void> {
+	return new Promise(resolve => {
+		const done = () => {
+			clearTimeout(timer);
+			worker.off('message', done).off('exit', done).off('error', done);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		worker.on('message', done).on('exit', done).on('error', done);
+	});
+}
+
 export class OrtPool {
 	private readonly slots: Slot[] = [];
 	private readonly queue: Job[] = [];
@@ -121,8 +135,11 @@ export class OrtPool {
 		await this.submit({kind: 'ping', id: this.nextId++, busyMs}, 'ping', signal);
 	}
 
-	/** Terminate every worker; queued and running work is rejected. */
-	async close(): Promise<void> {
+	/**
+	 * Terminate every worker; queued and running work is rejected at once. A worker still in a run is terminated
+	 * when the run ends (see the header), or after `runEndsWithinMs` if it never does.
+	 */
+	async close(runEndsWithinMs = 60_000): Promise<void> {
 		this.closed = true;
 		for (const job of this.queue.splice(0)) {
 			this.settle(job, new Error('the judge pool was closed'));
@@ -132,7 +149,14 @@ export class OrtPool {
 				this.settle(slot.job, new Error('the judge pool was closed'));
 			}
 		}
-		await Promise.all(this.slots.map(s => s.worker?.terminate()));
+		await Promise.all(
+			this.slots.map(async slot => {
+				const worker = slot.worker;
+				if (!worker) return;
+				if (slot.job) await runEnded(worker, runEndsWithinMs);
+				await worker.terminate();
+			}),
+		);
 	}
 
 	private submit(message: WorkerRequest, label: string, signal?: AbortSignal): Promise<Record<string, Tensor>> {

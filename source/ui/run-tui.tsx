@@ -40,6 +40,19 @@ export type TuiOptions = {
 	signals?: NodeJS.Signals[];
 };
 
+/**
+ * Ends the process after a hang-up, once the session is saved and closed, the way an unhandled SIGHUP ends it.
+ * There is no terminal left to tell anything to, and a normal exit would not be clean: Node 20 restores the
+ * terminal's settings at exit and aborts when the terminal is gone (nodejs/node#51519, fixed in later releases).
+ */
+function hungUp(): never {
+	// Without listeners (ours are removed; the one Ink's cursor restore left has no terminal to restore), SIGHUP has
+	// its default action again, and a signal a process sends itself is delivered before kill() returns.
+	process.removeAllListeners('SIGHUP');
+	process.kill(process.pid, 'SIGHUP');
+	throw new Error('SIGHUP did not end the process');
+}
+
 /** Runs the TUI until the user leaves; returns the exit code. A launch's user error is thrown for the command. */
 export async function runTui(options: TuiOptions): Promise<number> {
 	const stdin = options.stdin ?? process.stdin;
@@ -66,18 +79,28 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	const ignore = () => {};
 	stdout.on('error', ignore);
 	const onSignal = (signal: NodeJS.Signals) => {
-		signalled = signal;
+		signalled ??= signal;
 		if (active) active.engine.stop(`interrupted (${signal})`);
 		else instance.unmount();
 	};
+	// A hang-up can show as the end of the terminal's input before SIGHUP is handled (or without it): then nothing
+	// would keep the process alive, and it would end before the run is closed. Both mean the same.
+	const onInputEnd = () => onSignal('SIGHUP');
+	if (signals.includes('SIGHUP')) stdin.on('end', onInputEnd).on('error', onInputEnd);
 	for (const s of signals) process.on(s, onSignal);
 	try {
 		await instance.waitUntilExit();
 	} finally {
-		for (const s of signals) process.off(s, onSignal);
-		await active?.close();
-		stdout.off('error', ignore);
+		// Handlers stay until the run is closed: a second signal must not end the process half-way through.
+		try {
+			await active?.close();
+		} finally {
+			for (const s of signals) process.off(s, onSignal);
+			stdin.off('end', onInputEnd).off('error', onInputEnd);
+			stdout.off('error', ignore);
+		}
 	}
+	if (signalled === 'SIGHUP' && !options.signals) hungUp();
 	if (outcome.error) throw outcome.error;
 	const end = outcome.end;
 	if (end && 'error' in end) throw end.error;

@@ -35,6 +35,26 @@ test('batched scores equal one-by-one scores (padding invariance), and attributi
 	assert.equal(attributed.importance[0]!.length, SEGMENTS.length);
 });
 
+test('attribution cancelled mid-run rejects with AbortError and leaves no rejection unhandled (its extra score pass too)', async () => {
+	const judge = await OnnxJudge.open(writeTinyJudge({family: 'llama', dtype: 'float32', seed: 5}), {pool, limits: {maxBatch: 1, maxTokens: 1 << 16}});
+	const unhandled: unknown[] = [];
+	const onUnhandled = (reason: unknown) => unhandled.push(reason);
+	process.on('unhandledRejection', onUnhandled);
+	try {
+		for (const delay of [0, 1, 5, 20]) {
+			const controller = new AbortController();
+			const attributed = judge.attribute(SEGMENTS, EXAMPLES, controller.signal);
+			setTimeout(() => controller.abort(), delay);
+			await assert.rejects(attributed, {name: 'AbortError'}, `cancelled after ${delay} ms`);
+		}
+		// Unhandled rejections are reported after the microtask queue drains: give them the chance.
+		await new Promise(resolve => setTimeout(resolve, 50));
+	} finally {
+		process.off('unhandledRejection', onUnhandled);
+	}
+	assert.deepEqual(unhandled, []);
+});
+
 test('leave-one-out costs K+1 passes per batch and returns L(without k) - L', async () => {
 	const judge = await OnnxJudge.open(writeTinyJudge({family: 'gpt2', dtype: 'float64'}), {pool, limits: {maxBatch: 64, maxTokens: 1 << 16}});
 	const loo = await judge.attributeLeaveOneOut(SEGMENTS, EXAMPLES);

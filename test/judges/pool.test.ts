@@ -86,3 +86,17 @@ test('a model that fails reports the onnxruntime error, and the worker survives'
 	await assert.rejects(pool.run({key: 'add', modelPath: addModel, feeds: {x: tensorOf('float32', [1], [1])}, outputs: ['z']}), {message: /missing \[y\]/});
 	await pool.ping();
 });
+
+test('closing rejects work in flight at once, and terminates a worker only after its run has ended', async () => {
+	// Terminating a worker during an onnxruntime run can abort the process ("terminate called after throwing an
+	// instance of 'Napi::Error'"); a run in flight is waited for, its result dropped.
+	const small = new OrtPool({workers: 1});
+	await small.ping();
+	const worker = small.workers[0]!;
+	const events: string[] = [];
+	worker.on('message', () => events.push('answered')).on('exit', () => events.push('exited'));
+	const job = assert.rejects(small.ping(300), {message: 'the judge pool was closed'}).then(() => events.push('rejected'));
+	await small.close();
+	await job;
+	assert.deepEqual(events, ['rejected', 'answered', 'exited']);
+});

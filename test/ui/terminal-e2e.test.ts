@@ -1,8 +1,8 @@
 /**
  * End to end, in real terminals: the built CLI in tmux (the demo, a decision, the terminal killed, the picker,
  * resume), then the same over a real loopback SSH connection that is dropped mid-round. What must hold: a decision
- * the screen reported saved is on disk, a hang-up ends gmpo cleanly (the session lock released), and resuming
- * shows the accepted edit. Skipped, with the reason, where tmux or sshd is missing.
+ * the screen reported saved is on disk, a hang-up ends gmpo cleanly (the session lock released, nothing written to
+ * stderr: no crash, no unhandled rejection, no abort at exit), and resuming shows the accepted edit. Skipped, with the reason, where tmux or sshd is missing.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import {test} from 'node:test';
 import {loadSession} from '../../source/sessions/store.js';
 import {tempDir} from '../engine/fakes.js';
-import {builtCli, cliCommand, judgeArgs, runs, shellQuote, sshdPath, startSshd, Tmux, type Sshd} from './terminal.js';
+import {alive, builtCli, cliCommand, judgeArgs, runs, shellQuote, sshdPath, startSshd, Tmux, type Sshd} from './terminal.js';
 
 const noTmux = runs('tmux', ['-V']) ? false : 'tmux is not installed (.ci/run installs it)';
 const noSsh = noTmux || (sshdPath() && runs('ssh', ['-V']) && runs('ssh-keygen', ['-?']) ? false : 'openssh-server or ssh is not installed (.ci/run installs them)');
@@ -22,6 +22,14 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
 		if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
 		await new Promise(resolve => setTimeout(resolve, 100));
 	}
+}
+
+/** After a hang-up: gmpo released the session's lock, then ended without a word on stderr. */
+async function endedCleanly(lock: string, stderr: string): Promise<void> {
+	const pid = Number(fs.readFileSync(lock, 'utf8'));
+	await until(() => !fs.existsSync(lock), 'gmpo to end and release the session');
+	await until(() => !alive(pid), `gmpo (pid ${pid}) to end`);
+	assert.equal(fs.readFileSync(stderr, 'utf8'), '', 'gmpo wrote nothing to stderr: no crash, no unhandled rejection, no abort at exit');
 }
 
 /** Decides round 1 with "a"; returns the session id and the accepted candidate, checked on disk. */
@@ -58,11 +66,12 @@ test('in tmux: the demo, accept a candidate, kill the terminal, start gmpo again
 	const tmux = new Tmux();
 	t.after(() => tmux.close());
 
-	tmux.start('demo', cliCommand(cli, ['demo', ...judges.args], env));
+	const stderr = path.join(dir, 'stderr');
+	tmux.start('demo', cliCommand(cli, ['demo', ...judges.args], env, {stderr}));
 	const {id, candidate, lock} = await acceptRoundOne(tmux, 'demo', sessions);
 	await tmux.waitFor('demo', /round 2\/\d/, 'round 2 to start');
 	tmux.kill('demo');
-	await until(() => !fs.existsSync(lock), 'the killed gmpo to release the session');
+	await endedCleanly(lock, stderr);
 
 	tmux.start('again', cliCommand(cli, [], env));
 	await tmux.waitFor('again', new RegExp(`resume ${id}`), 'the picker to list the session');
@@ -93,14 +102,15 @@ test('over SSH: the connection drops mid-round; gmpo ends cleanly and nothing ac
 		server.stop();
 	});
 	const env = {GMPO_SESSIONS_DIR: sessions};
-	const over = (args: string[]) => `exec ${[...server.ssh, cliCommand(cli, args, env)].map(shellQuote).join(' ')}`;
+	const over = (args: string[], options: {stderr?: string} = {}) => `exec ${[...server.ssh, cliCommand(cli, args, env, options)].map(shellQuote).join(' ')}`;
 
-	tmux.start('ssh', over(['demo', ...judges.args]));
+	const stderr = path.join(dir, 'stderr');
+	tmux.start('ssh', over(['demo', ...judges.args], {stderr}));
 	const {id, candidate, lock} = await acceptRoundOne(tmux, 'ssh', sessions);
 	await tmux.waitFor('ssh', /round 2\/\d/, 'round 2 to start');
 	// The connection drops: the client dies without a goodbye; sshd hangs up on gmpo.
 	process.kill(tmux.pane('ssh').pid, 'SIGKILL');
-	await until(() => !fs.existsSync(lock), 'gmpo on the server to end and release the session');
+	await endedCleanly(lock, stderr);
 	const state = loadSession(id, {dir: sessions}).state;
 	assert.equal(state.accepted.length, 1, 'the accepted edit survived the dropped connection');
 	assert.equal(state.rounds[0].decision?.candidate, candidate);

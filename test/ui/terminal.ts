@@ -54,10 +54,24 @@ export function shellQuote(word: string): string {
 	return /^[\w./,=:@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A command line that runs the built CLI with a clean environment for the TUI (Ink draws nothing when CI is set). */
-export function cliCommand(cli: string, args: string[], env: Record<string, string>): string {
+/**
+ * A command line that runs the built CLI with a clean environment for the TUI (Ink draws nothing when CI is set).
+ * With `stderr`, what the CLI writes there goes to that file, so a crash after the terminal is gone can be seen.
+ */
+export function cliCommand(cli: string, args: string[], env: Record<string, string>, options: {stderr?: string} = {}): string {
 	const vars = Object.entries({LANG: 'C.UTF-8', NODE_NO_WARNINGS: '1', ...env}).map(([k, v]) => `${k}=${shellQuote(v)}`);
-	return `cd ${shellQuote(root)} && exec env -u CI -u CONTINUOUS_INTEGRATION ${vars.join(' ')} ${shellQuote(process.execPath)} ${[cli, ...args].map(shellQuote).join(' ')}`;
+	const redirect = options.stderr ? ` 2>${shellQuote(options.stderr)}` : '';
+	return `cd ${shellQuote(root)} && exec env -u CI -u CONTINUOUS_INTEGRATION ${vars.join(' ')} ${shellQuote(process.execPath)} ${[cli, ...args].map(shellQuote).join(' ')}${redirect}`;
+}
+
+/** Whether a process is running. */
+export function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
 }
 
 /** A private tmux server. */

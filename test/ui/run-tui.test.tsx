@@ -1,0 +1,51 @@
+/**
+ * runTui, the TUI's process-level driver: a hang-up that shows as the end of the terminal's input (before, or
+ * without, SIGHUP) stops the run like SIGHUP does, and the run is closed before runTui returns.
+ */
+import assert from 'node:assert/strict';
+import {PassThrough} from 'node:stream';
+import {test} from 'node:test';
+import {runTui} from '../../source/ui/run-tui.js';
+import {makeTheme} from '../../source/ui/theme.js';
+import {FakeEngine, makeView} from './fixtures.js';
+import {waitFor} from './helpers.js';
+
+/** A terminal's input: a TTY in raw mode, as Ink wants it. */
+function terminalInput(): NodeJS.ReadStream {
+	return Object.assign(new PassThrough(), {isTTY: true, setRawMode: () => undefined, ref: () => undefined, unref: () => undefined}) as unknown as NodeJS.ReadStream;
+}
+
+/** A terminal's output, 80x24, collecting what is written. */
+function terminalOutput(): NodeJS.WriteStream & {text: () => string} {
+	const stream = new PassThrough();
+	let text = '';
+	stream.on('data', chunk => (text += String(chunk)));
+	return Object.assign(stream, {isTTY: true, columns: 80, rows: 24, text: () => text}) as unknown as NodeJS.WriteStream & {text: () => string};
+}
+
+test('the end of the terminal input stops the run like a hang-up; the run is closed before runTui returns', async () => {
+	const engine = new FakeEngine(makeView());
+	let running = false;
+	const run = engine.run.bind(engine);
+	engine.run = () => ((running = true), run());
+	let closed = 0;
+	const stdin = terminalInput();
+	const stdout = terminalOutput();
+	const stderr = terminalOutput();
+	const ended = runTui({
+		launch: async () => ({engine, notes: [], close: async () => void closed++}),
+		start: {kind: 'resume', id: engine.session.id},
+		picker: {sessions: () => [], examples: [], sessionsDir: 'sessions'},
+		theme: makeTheme({color: false, unicode: true}),
+		stdin,
+		stdout,
+		stderr,
+		signals: ['SIGHUP'],
+	});
+	await waitFor(() => running, 'the session screen to run the engine');
+	stdin.end();
+	assert.equal(await ended, 130);
+	assert.equal(engine.stopped, 'interrupted (SIGHUP)');
+	assert.equal(closed, 1);
+	assert.match(stderr.text(), new RegExp(`session ${engine.session.id} saved`));
+});
