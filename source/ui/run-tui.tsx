@@ -18,6 +18,9 @@ import {ThemeContext, type Theme} from './theme.js';
  */
 export const INK_OPTIONS = {exitOnCtrlC: false, maxFps: 240} as const;
 
+/** After this long closing the run, the user is told what it waits for. */
+const CLOSE_NOTICE_MS = 1000;
+
 /** How to run the TUI. */
 export type TuiOptions = {
 	/** Opens a run for a choice. */
@@ -92,9 +95,14 @@ export async function runTui(options: TuiOptions): Promise<number> {
 		await instance.waitUntilExit();
 	} finally {
 		// Handlers stay until the run is closed: a second signal must not end the process half-way through.
+		// Closing waits for the judges' runs in flight (one batch each); say so when that is long enough to notice.
+		const slow = setTimeout(() => {
+			if (signalled !== 'SIGHUP') stderr.write('closing: waiting for the judges to finish the batch they are running\n');
+		}, CLOSE_NOTICE_MS);
 		try {
 			await active?.close();
 		} finally {
+			clearTimeout(slow);
 			for (const s of signals) process.off(s, onSignal);
 			stdin.off('end', onInputEnd).off('error', onInputEnd);
 			stdout.off('error', ignore);

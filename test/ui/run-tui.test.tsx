@@ -23,17 +23,17 @@ function terminalOutput(): NodeJS.WriteStream & {text: () => string} {
 	return Object.assign(stream, {isTTY: true, columns: 80, rows: 24, text: () => text}) as unknown as NodeJS.WriteStream & {text: () => string};
 }
 
-test('the end of the terminal input stops the run like a hang-up; the run is closed before runTui returns', async () => {
+/** Runs the TUI on a fake engine whose run closes with `close`; returns what the test needs. */
+function start(close: () => Promise<void>) {
 	const engine = new FakeEngine(makeView());
 	let running = false;
 	const run = engine.run.bind(engine);
 	engine.run = () => ((running = true), run());
-	let closed = 0;
 	const stdin = terminalInput();
 	const stdout = terminalOutput();
 	const stderr = terminalOutput();
 	const ended = runTui({
-		launch: async () => ({engine, notes: [], close: async () => void closed++}),
+		launch: async () => ({engine, notes: [], close}),
 		start: {kind: 'resume', id: engine.session.id},
 		picker: {sessions: () => [], examples: [], sessionsDir: 'sessions'},
 		theme: makeTheme({color: false, unicode: true}),
@@ -42,10 +42,32 @@ test('the end of the terminal input stops the run like a hang-up; the run is clo
 		stderr,
 		signals: ['SIGHUP'],
 	});
-	await waitFor(() => running, 'the session screen to run the engine');
+	return {engine, stdin, stderr, ended, running: () => running};
+}
+
+test('the end of the terminal input stops the run like a hang-up; the run is closed before runTui returns', async () => {
+	let closed = 0;
+	const {engine, stdin, stderr, ended, running} = start(async () => void closed++);
+	await waitFor(running, 'the session screen to run the engine');
 	stdin.end();
 	assert.equal(await ended, 130);
 	assert.equal(engine.stopped, 'interrupted (SIGHUP)');
 	assert.equal(closed, 1);
 	assert.match(stderr.text(), new RegExp(`session ${engine.session.id} saved`));
+	assert.doesNotMatch(stderr.text(), /waiting/, 'a quick close says nothing about waiting');
+});
+
+test('a close that takes long (the judges finishing their batch) is announced, unless the terminal hung up', async () => {
+	const slowClose = () => new Promise<void>(resolve => setTimeout(resolve, 1300));
+	const quit = start(slowClose);
+	await waitFor(quit.running, 'the session screen to run the engine');
+	quit.engine.stop('quit');
+	assert.equal(await quit.ended, 0);
+	assert.match(quit.stderr.text(), /^closing: waiting for the judges to finish the batch they are running\nsession \S+ saved/);
+
+	const hungUp = start(slowClose);
+	await waitFor(hungUp.running, 'the session screen to run the engine');
+	hungUp.stdin.end();
+	assert.equal(await hungUp.ended, 130);
+	assert.doesNotMatch(hungUp.stderr.text(), /waiting/, 'nobody is there to read it');
 });
