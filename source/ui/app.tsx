@@ -85,7 +85,7 @@ export function App({launch, start, picker, editPrompt, onExit}: Props) {
 	if (phase.kind === 'picker') {
 		return <PickerScreen sessions={sessions} examples={picker.examples} sessionsDir={picker.sessionsDir} error={phase.error} onChoose={open} onQuit={() => leave({})} />;
 	}
-	if (phase.kind === 'loading') return <LoadingScreen what={describe(phase.choice)} />;
+	if (phase.kind === 'loading') return <LoadingScreen what={describe(phase.choice)} onQuit={() => leave({})} />;
 	const {run} = phase;
 	return <SessionScreen engine={run.engine} notes={run.notes} editPrompt={editPrompt} onExit={end => leave({run, end})} />;
 }

@@ -27,8 +27,8 @@ export type KeyAction =
 	| 'cancel'
 	| 'quit';
 
-/** Where a binding applies: the round screen, the history screen, the session picker. */
-export type KeyScope = 'round' | 'history' | 'picker';
+/** Where a binding applies: the round screen, the history screen, the session picker, the screen shown while a run opens. */
+export type KeyScope = 'round' | 'history' | 'picker' | 'loading';
 
 /** One key as Ink reports it: a printable input (with Ctrl or not), or one of Ink's named keys. */
 export type KeySpec =
@@ -82,7 +82,7 @@ export const KEY_MAP: readonly KeyBinding[] = [
 	{action: 'lens', keys: [key('v')], label: 'v', short: 'view', help: 'heatmap: cycle between the aggregate and each judge', scopes: ['round'], footer: true},
 	{action: 'help', keys: [key('?')], label: '?', short: 'help', help: 'show or hide this help', scopes: ['round', 'history', 'picker'], footer: true},
 	{action: 'cancel', keys: [named('escape')], label: 'Esc', short: 'cancel', help: 'cancel the work in progress (attribution, proposal, scoring); close an overlay', scopes: ['round', 'history', 'picker']},
-	{action: 'quit', keys: [key('q'), {input: 'c', ctrl: true}], label: 'q', short: 'quit', help: 'quit; every decision is already saved, the round in progress is redone on resume', scopes: ['round', 'history', 'picker'], footer: true},
+	{action: 'quit', keys: [key('q'), {input: 'c', ctrl: true}], label: 'q', short: 'quit', help: 'quit; every decision is already saved, the round in progress is redone on resume', scopes: ['round', 'history', 'picker', 'loading'], footer: true},
 ];
 
 function matches(spec: KeySpec, input: string, pressed: Key): boolean {

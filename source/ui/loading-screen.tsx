@@ -1,24 +1,31 @@
 /**
- * Shown while a run is opened (task, judges, generator, session lock): a spinner that keeps moving, and what is
- * being opened.
+ * Shown while a run is opened (task, judges, generator, session lock): a spinner that keeps moving, what is being
+ * opened, and the one key that works meanwhile: quit (the run being opened is closed once it is open).
  */
-import {Box, Text} from 'ink';
+import {Box, Text, useInput} from 'ink';
+import {actionFor, bindingOf} from './keys.js';
 import {useSpinner} from './use-spinner.js';
 import {useTheme} from './use-theme.js';
 
 type Props = {
 	/** What is being opened. */
 	what: string;
+	/** Called on the quit key. */
+	onQuit: () => void;
 };
 
 /** A spinner and a line. */
-export function LoadingScreen({what}: Props) {
+export function LoadingScreen({what, onQuit}: Props) {
 	const {glyphs, color} = useTheme();
 	const frame = useSpinner(true);
+	useInput((input, key) => {
+		if (actionFor('loading', input, key) === 'quit') onQuit();
+	});
 	return (
 		<Box>
 			<Text color={color.warn}>{glyphs.spinner[frame % glyphs.spinner.length]} </Text>
 			<Text>opening {what} (task, judges, generator, session)...</Text>
+			<Text color={color.muted}>  {bindingOf('quit').label} {bindingOf('quit').short}</Text>
 		</Box>
 	);
 }

@@ -65,7 +65,13 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	let active: TuiRun | undefined;
 	let outcome: AppOutcome = {};
 	let signalled: NodeJS.Signals | undefined;
-	const launch: Launcher = async choice => (active = await options.launch(choice));
+	// A run still opening when the app is left (quit or a signal on the loading screen) is closed once it is open.
+	let opening: Promise<unknown> | undefined;
+	const launch: Launcher = choice => {
+		const run = options.launch(choice).then(r => (active = r));
+		opening = run.catch(() => undefined);
+		return run;
+	};
 	const instance = render(
 		<ThemeContext.Provider value={options.theme}>
 			<App
@@ -95,11 +101,13 @@ export async function runTui(options: TuiOptions): Promise<number> {
 		await instance.waitUntilExit();
 	} finally {
 		// Handlers stay until the run is closed: a second signal must not end the process half-way through.
-		// Closing waits for the judges' runs in flight (one batch each); say so when that is long enough to notice.
+		// Closing waits for a run still opening, and for the judges' runs in flight (one batch each); say so when that
+		// is long enough to notice.
 		const slow = setTimeout(() => {
-			if (signalled !== 'SIGHUP') stderr.write('closing: waiting for the judges to finish the batch they are running\n');
+			if (signalled !== 'SIGHUP') stderr.write('closing: waiting for the judges to finish what they are doing\n');
 		}, CLOSE_NOTICE_MS);
 		try {
+			await opening;
 			await active?.close();
 		} finally {
 			clearTimeout(slow);

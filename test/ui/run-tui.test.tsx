@@ -23,8 +23,8 @@ function terminalOutput(): NodeJS.WriteStream & {text: () => string} {
 	return Object.assign(stream, {isTTY: true, columns: 80, rows: 24, text: () => text}) as unknown as NodeJS.WriteStream & {text: () => string};
 }
 
-/** Runs the TUI on a fake engine whose run closes with `close`; returns what the test needs. */
-function start(close: () => Promise<void>) {
+/** Runs the TUI on a fake engine whose run closes with `close` (and opens after `openMs`); returns what the test needs. */
+function start(close: () => Promise<void>, openMs = 0) {
 	const engine = new FakeEngine(makeView());
 	let running = false;
 	const run = engine.run.bind(engine);
@@ -33,7 +33,7 @@ function start(close: () => Promise<void>) {
 	const stdout = terminalOutput();
 	const stderr = terminalOutput();
 	const ended = runTui({
-		launch: async () => ({engine, notes: [], close}),
+		launch: () => new Promise(resolve => setTimeout(() => resolve({engine, notes: [], close}), openMs)),
 		start: {kind: 'resume', id: engine.session.id},
 		picker: {sessions: () => [], examples: [], sessionsDir: 'sessions'},
 		theme: makeTheme({color: false, unicode: true}),
@@ -63,11 +63,22 @@ test('a close that takes long (the judges finishing their batch) is announced, u
 	await waitFor(quit.running, 'the session screen to run the engine');
 	quit.engine.stop('quit');
 	assert.equal(await quit.ended, 0);
-	assert.match(quit.stderr.text(), /^closing: waiting for the judges to finish the batch they are running\nsession \S+ saved/);
+	assert.match(quit.stderr.text(), /^closing: waiting for the judges to finish what they are doing\nsession \S+ saved/);
 
 	const hungUp = start(slowClose);
 	await waitFor(hungUp.running, 'the session screen to run the engine');
 	hungUp.stdin.end();
 	assert.equal(await hungUp.ended, 130);
 	assert.doesNotMatch(hungUp.stderr.text(), /waiting/, 'nobody is there to read it');
+});
+
+test('q while the run is still opening leaves at once; the run is closed when it is open, never started', async () => {
+	let closed = 0;
+	const opening = start(async () => void closed++, 500);
+	await new Promise(resolve => setTimeout(resolve, 100));
+	opening.stdin.write('q');
+	assert.equal(await opening.ended, 0);
+	assert.equal(opening.running(), false, 'the engine never ran');
+	assert.equal(closed, 1, 'the run that finished opening after the quit was closed (its session lock released)');
+	assert.match(opening.stderr.text(), new RegExp(`session ${opening.engine.session.id} saved`));
 });
