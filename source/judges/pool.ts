@@ -74,6 +74,9 @@ function startWorker(): Worker {
 	return new Worker(boot, {eval: true});
 }
 
+/** How long closing waits for a run in flight before it terminates the worker anyway. */
+const RUN_END_WAIT_MS = 60_000;
+
 /** Resolves when a worker in a run answers (its one job is done) or is gone, or after `ms`. */
 function runEnded(worker: Worker, ms: number): Promise<void> {
 	return new Promise(resolve => {
@@ -137,9 +140,9 @@ export class OrtPool {
 
 	/**
 	 * Terminate every worker; queued and running work is rejected at once. A worker still in a run is terminated
-	 * when the run ends (see the header), or after `runEndsWithinMs` if it never does.
+	 * when the run ends (see the header), or after RUN_END_WAIT_MS if it never does.
 	 */
-	async close(runEndsWithinMs = 60_000): Promise<void> {
+	async close(): Promise<void> {
 		this.closed = true;
 		for (const job of this.queue.splice(0)) {
 			this.settle(job, new Error('the judge pool was closed'));
@@ -153,7 +156,7 @@ export class OrtPool {
 			this.slots.map(async slot => {
 				const worker = slot.worker;
 				if (!worker) return;
-				if (slot.job) await runEnded(worker, runEndsWithinMs);
+				if (slot.job) await runEnded(worker, RUN_END_WAIT_MS);
 				await worker.terminate();
 			}),
 		);

@@ -10,7 +10,7 @@ import {sizeOf, type DType, type Tensor, type TensorArray} from './ir.js';
 
 // onnxruntime writes its warnings to stderr ("Removing initializer ... not used by any node" for many exported
 // models): over the terminal UI they would garble the screen, and they ask nothing of the user. Errors still come
-// back as exceptions.
+// back as exceptions. The default logger's level also governs every session's.
 ort.env.logLevel = 'error';
 
 export type OrtSession = ort.InferenceSession;
@@ -32,7 +32,6 @@ export async function createSession(model: Uint8Array | string, options: Session
 		intraOpNumThreads: options.threads ?? 1,
 		interOpNumThreads: 1,
 		executionMode: 'sequential',
-		logSeverityLevel: 3,
 	};
 	return typeof model === 'string'
 		? ort.InferenceSession.create(model, opts)

@@ -14,6 +14,8 @@ type Props = {
 	onQuit: () => void;
 };
 
+const quit = bindingOf('quit');
+
 /** A spinner and a line. */
 export function LoadingScreen({what, onQuit}: Props) {
 	const {glyphs, color} = useTheme();
@@ -25,7 +27,7 @@ export function LoadingScreen({what, onQuit}: Props) {
 		<Box>
 			<Text color={color.warn}>{glyphs.spinner[frame % glyphs.spinner.length]} </Text>
 			<Text>opening {what} (task, judges, generator, session)...</Text>
-			<Text color={color.muted}>  {bindingOf('quit').label} {bindingOf('quit').short}</Text>
+			<Text color={color.muted}>  {quit.label} {quit.short}</Text>
 		</Box>
 	);
 }
