@@ -113,6 +113,11 @@ export class OrtPool {
 		return this.slots.length;
 	}
 
+	/** Workers with a job assigned (diagnostics). */
+	get busy(): number {
+		return this.slots.filter(s => s.job).length;
+	}
+
 	/** The running worker threads (diagnostics; tests kill one to check recovery). */
 	get workers(): Worker[] {
 		return this.slots.flatMap(s => (s.worker ? [s.worker] : []));

@@ -56,12 +56,21 @@ test('the main thread keeps running timers while a worker computes', async () =>
 });
 
 test('aborting rejects queued and running work at once, and the pool keeps working', async () => {
+	// No timer: the abort comes right after submission, when two jobs are on the two workers and the third is queued,
+	// so the outcome cannot depend on how fast the machine runs the model.
 	const controller = new AbortController();
-	const jobs = [0, 1, 2].map(() => pool.run({key: 'slow', modelPath: slowModel, feeds: slowFeeds, outputs: [prev]}, controller.signal));
-	setTimeout(() => controller.abort(), 20);
+	const settled: string[] = [];
+	const jobs = [0, 1, 2].map(i =>
+		pool.run({key: 'slow', modelPath: slowModel, feeds: slowFeeds, outputs: [prev]}, controller.signal).finally(() => settled.push(`job ${i}`)),
+	);
+	assert.equal(pool.busy, 2, 'two jobs run, one waits');
+	const workerAnswered = new Promise<void>(resolve => pool.workers.forEach(w => w.once('message', () => resolve())));
+	void workerAnswered.then(() => settled.push('a worker answered'));
+	controller.abort();
 	for (const p of jobs) {
 		await assert.rejects(p, AbortError);
 	}
+	assert.deepEqual(settled, ['job 0', 'job 1', 'job 2'], 'every job rejected before any worker finished its run');
 	const out = await pool.run({key: 'add', modelPath: addModel, feeds: {x: tensorOf('float32', [1], [1]), y: tensorOf('float32', [1], [2])}, outputs: ['z']});
 	assert.equal((out.z!.data as Float32Array)[0], 3, 'the pool works after cancellation');
 });
