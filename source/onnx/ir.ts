@@ -69,9 +69,70 @@ export type Tensor = {
 	dtype: DType;
 	/** Dimensions (concrete). */
 	dims: number[];
-	/** Elements in row-major order. */
+	/**
+	 * Elements in row-major order. For a lazy tensor (see lazyTensor) this is a getter that produces the elements
+	 * anew on every read and keeps nothing: read it once into a local, never in a loop.
+	 */
 	data: TensorArray;
+	/**
+	 * Where the elements already lie in a file, byte for byte as ONNX external data holds them (little-endian,
+	 * row-major, this dtype): a writer can reference the region instead of copying it.
+	 */
+	stored?: StoredRegion;
 };
+
+/** A byte range of a file holding a tensor's elements exactly. */
+export type StoredRegion = {
+	/** Absolute path of the file. */
+	file: string;
+	/** Byte offset of the first element. */
+	offset: number;
+	/** Length in bytes. */
+	length: number;
+};
+
+/**
+ * A tensor whose elements are produced by `load` when read and never kept, so a model of any size can be held as
+ * graph structure plus loaders: weights read from a file by offset, converted from bfloat16, or generated from a
+ * seed. Writers stream such tensors one at a time. `stored` says where the elements lie when `load` reads them
+ * unchanged from a file.
+ */
+export function lazyTensor(dtype: DType, dims: number[], load: () => TensorArray, stored?: StoredRegion): Tensor {
+	const t = {dtype, dims, ...(stored ? {stored} : {})} as Tensor;
+	// Not enumerable: spreading or serialising a tensor must never load gigabytes by accident.
+	Object.defineProperty(t, 'data', {get: load, enumerable: false, configurable: true});
+	return t;
+}
+
+/** True for a tensor made by lazyTensor (its data is loaded on each read). */
+export function isLazy(t: Tensor): boolean {
+	return Object.getOwnPropertyDescriptor(t, 'data')?.get !== undefined;
+}
+
+/** Bytes per element of a numeric dtype (0 for strings). */
+export function bytesPerElement(dtype: DType): number {
+	switch (dtype) {
+		case 'float64':
+		case 'int64':
+		case 'uint64':
+			return 8;
+		case 'float32':
+		case 'int32':
+		case 'uint32':
+			return 4;
+		case 'float16':
+		case 'bfloat16':
+		case 'int16':
+		case 'uint16':
+			return 2;
+		case 'int8':
+		case 'uint8':
+		case 'bool':
+			return 1;
+		case 'string':
+			return 0;
+	}
+}
 
 /** A dimension of a declared shape: a number, a symbolic name, or unknown. */
 export type Dim = number | string | null;

@@ -41,12 +41,21 @@ export function gaussian(uniform: () => number): () => number {
 
 /** A tensor of normal(0, std) samples. */
 export function normalTensor(dtype: FloatDType, dims: number[], std: number, normal: () => number): Tensor {
-	return tensorOf(dtype, dims, Array.from({length: sizeOf(dims)}, () => std * normal()));
+	const data = floatArray(dtype, sizeOf(dims));
+	for (let i = 0; i < data.length; i++) {
+		data[i] = std * normal();
+	}
+	return {dtype, dims: [...dims], data};
 }
 
 /** A tensor with every element equal to `value`. */
 export function filledTensor(dtype: FloatDType, dims: number[], value: number): Tensor {
-	return tensorOf(dtype, dims, new Array<number>(sizeOf(dims)).fill(value));
+	return {dtype, dims: [...dims], data: floatArray(dtype, sizeOf(dims)).fill(value)};
+}
+
+/** A zeroed typed array of a builder float type (typed arrays only: a JS array of 100M+ numbers cannot exist). */
+export function floatArray(dtype: FloatDType, n: number): Float32Array | Float64Array {
+	return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
 /**
