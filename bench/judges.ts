@@ -14,14 +14,15 @@
  * - Main-thread event-loop lag while scoring (the pool keeps onnxruntime off it), against a bare run on the main
  *   thread for contrast.
  */
+import {readFileSync} from 'node:fs';
 import {monitorEventLoopDelay} from 'node:perf_hooks';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {spearman} from '../source/core/stats.js';
 import {batchFeeds, DEFAULT_LIMITS, makeBatches, segmentMask} from '../source/judges/batching.js';
-import {judgeGraphs} from '../source/judges/judge-graphs.js';
+import {judgeGraphs} from '../source/judges/graph-cache.js';
 import {OnnxJudge} from '../source/judges/onnx-judge.js';
 import {OrtPool} from '../source/judges/pool.js';
-import {prefixFeeds, prefixOutputs, sharedPrefixLength, suffixExamples, withPrefix} from '../source/judges/prefix-cache.js';
+import {prefixFeeds, sharedPrefixLength, suffixExamples, withPrefix} from '../source/judges/prefix-cache.js';
 import type {JudgeExample} from '../source/judges/types.js';
 import type {Tensor} from '../source/onnx/ir.js';
 import {createSession, fromIr, run as ortRun, toIr, type OrtSession} from '../source/onnx/ort.js';
@@ -42,21 +43,22 @@ async function bareLoss(judge: OnnxJudge, segments: readonly string[], examples:
 	const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
 	const graphs = await judgeGraphs(folder.modelPath, {baseline: folder.config.attribution.baseline, padTokenId});
 	const info = graphs.info;
-	const session: OrtSession = await createSession(graphs.lossPath, {threads});
-	const prefixSession = prefix && graphs.prefixPath ? await createSession(graphs.prefixPath, {threads}) : undefined;
+	// The judge's own graph (one session for the prefix and the rest), on this thread.
+	const session: OrtSession = await createSession(readFileSync(graphs.graphPath), {threads, externalDataDir: graphs.dataDir});
+	const branch: Record<string, Tensor> = graphs.attribution.available ? {want_grad: {dtype: 'bool', dims: [], data: Uint8Array.of(0)}} : {};
 	const encoded = await judge.encode(segments, examples);
-	const shared = prefixSession ? sharedPrefixLength(encoded) : 0;
+	const shared = prefix && graphs.presentOutputs.length > 0 ? sharedPrefixLength(encoded) : 0;
 	const runs = shared > 0 ? suffixExamples(encoded, shared) : encoded;
 	const batches = makeBatches(runs, DEFAULT_LIMITS).map(m => batchFeeds(runs, m, {...info, targetPositions: true}));
 	const ortFeeds = (f: Record<string, Tensor>) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, fromIr(t)]));
-	const feeds = batches.map(b => ({...b.feeds, segment_mask: segmentMask(b.members.length, 1, info.floatType)}));
+	const feeds = batches.map(b => ({...b.feeds, ...branch, segment_mask: segmentMask(b.members.length, 1, info.floatType)}));
 	const plain = feeds.map(ortFeeds);
-	const first = ortFeeds(prefixFeeds(encoded[0]!.ids.slice(0, shared), info));
+	const first = ortFeeds({...prefixFeeds(encoded[0]!.ids.slice(0, shared), info), ...branch});
 	const losses = new Array<number>(examples.length);
 	const runAll = async () => {
 		let present: Record<string, Tensor> | undefined;
 		if (shared > 0) {
-			const out = await ortRun(prefixSession!, first, prefixOutputs(info));
+			const out = await ortRun(session, first, graphs.presentOutputs);
 			present = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, toIr(t)]));
 		}
 		for (const [i, f] of feeds.entries()) {
@@ -65,7 +67,7 @@ async function bareLoss(judge: OnnxJudge, segments: readonly string[], examples:
 		}
 		return losses;
 	};
-	return {runAll, shared, release: async () => Promise.all([session.release(), prefixSession?.release()])};
+	return {runAll, shared, release: () => session.release()};
 }
 
 /** Event-loop delay p99 and max (ms) while `fn` runs `times` times. */

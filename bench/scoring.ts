@@ -7,7 +7,7 @@
  * needs (see forwardFlops) against the machine's fp32 matmul ceiling.
  */
 import {DEFAULT_LIMITS, makeBatches} from '../source/judges/batching.js';
-import {judgeGraphs} from '../source/judges/judge-graphs.js';
+import {judgeGraphs} from '../source/judges/graph-cache.js';
 import {OnnxJudge} from '../source/judges/onnx-judge.js';
 import {OrtPool} from '../source/judges/pool.js';
 import {sharedPrefixLength} from '../source/judges/prefix-cache.js';
@@ -39,7 +39,7 @@ async function measure(bench: BenchJudge, pool: OrtPool, reps: number): Promise<
 		// The judge's result needs the head at the target positions only; a plain forward computes it everywhere.
 		// The judge runs the shared prefix once (executed FLOPs); "effective" counts every token as a plain forward would.
 		const padTokenId = judge.folder.specialTokens.pad_token ? judge.folder.tokenizer.tokenId(judge.folder.specialTokens.pad_token) : undefined;
-		const shared = (await judgeGraphs(judge.folder.modelPath, {baseline: judge.folder.config.attribution.baseline, padTokenId})).prefixPath ? sharedPrefixLength(encoded) : 0;
+		const shared = (await judgeGraphs(judge.folder.modelPath, {baseline: judge.folder.config.attribution.baseline, padTokenId})).presentOutputs.length > 0 ? sharedPrefixLength(encoded) : 0;
 		const judgeFlops = forwardFlops(dims, lengths, sum(targets), shared);
 		const effectiveFlops = forwardFlops(dims, lengths, sum(targets));
 		const fullFlops = forwardFlops(dims, lengths, tokens);

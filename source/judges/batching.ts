@@ -38,6 +38,36 @@ export type BatchLimits = {
 
 export const DEFAULT_LIMITS: BatchLimits = {maxBatch: 16, maxTokens: 4096};
 
+/** Batch limits per kind of run: a forward pass frees its activations as it goes, a backward pass keeps them. */
+export type JudgeLimits = {score: BatchLimits; attribute: BatchLimits};
+
+/** What the memory estimate needs to know of a judge. */
+export type JudgeSize = {parameters: number; vocabSize: number; hiddenSize: number; floatBytes: number};
+
+/**
+ * Activation memory per token, as multiples of (parameters outside the embedding / hidden size) floats: what a
+ * transformer layer keeps per token is proportional to its width, and its parameters to width squared. Measured by
+ * `npm run bench -- real-size` (peak memory against batch tokens at three sizes; see BENCHMARKS.md).
+ */
+const ATTRIBUTE_FLOATS_PER_WIDTH = 3;
+const SCORE_FLOATS_PER_WIDTH = 0.5;
+/** Per target token: the logits, their log-softmax and (attribution) their gradient, each [V]. */
+const HEAD_COPIES = 3;
+
+/**
+ * Batch limits that keep a judge's activations within `budgetBytes` (DEFAULT_LIMITS at most). A batch always takes
+ * at least one example, however long: the budget bounds batching, it never refuses an example.
+ */
+export function limitsForBudget(size: JudgeSize, budgetBytes: number): JudgeLimits {
+	const width = Math.max(1, size.parameters - size.vocabSize * size.hiddenSize) / size.hiddenSize;
+	const perToken = (floats: number) => floats * width * size.floatBytes + HEAD_COPIES * size.vocabSize * size.floatBytes;
+	const limit = (floats: number): BatchLimits => ({
+		maxBatch: DEFAULT_LIMITS.maxBatch,
+		maxTokens: Math.max(1, Math.min(DEFAULT_LIMITS.maxTokens, Math.floor(budgetBytes / perToken(floats)))),
+	});
+	return {score: limit(SCORE_FLOATS_PER_WIDTH), attribute: limit(ATTRIBUTE_FLOATS_PER_WIDTH)};
+}
+
 /** Cut examples into length-bucketed batches. */
 export function makeBatches(examples: readonly EncodedExample[], limits: BatchLimits = DEFAULT_LIMITS): number[][] {
 	const order = examples.map((e, i) => ({i, n: e.ids.length})).sort((a, b) => a.n - b.n || a.i - b.i);

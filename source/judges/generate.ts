@@ -1,14 +1,12 @@
 /**
- * Greedy decoding with a judge's source model (its logits output), batched over prompts. Each step runs the whole
- * sequence again (no key/value cache): the judges are small and the answers short, and it keeps one code path.
+ * Greedy decoding with a judge's graph (the logits after each sequence), batched over prompts. Each step runs the
+ * whole sequence again (no key/value cache): answers are short, and it keeps one code path.
  */
 import {encodeExample} from './judge-folder.js';
 import type {OnnxJudge} from './onnx-judge.js';
-import type {Tensor} from '../onnx/ir.js';
 
 /** Continue each id sequence greedily until a stop id or `maxTokens` new tokens; returns the new ids. */
 export async function greedyFromIds(judge: OnnxJudge, prefixes: readonly number[][], maxTokens: number, stopIds: readonly number[], signal?: AbortSignal): Promise<number[][]> {
-	const info = judge.graphInfo;
 	const sequences = prefixes.map(p => [...p]);
 	const generated = prefixes.map((): number[] => []);
 	const done = prefixes.map(() => false);
@@ -18,36 +16,11 @@ export async function greedyFromIds(judge: OnnxJudge, prefixes: readonly number[
 		if (open.length === 0) {
 			break;
 		}
-		const B = open.length;
-		const T = Math.max(...open.map(i => sequences[i]!.length));
-		const ids = new BigInt64Array(B * T);
-		const mask = new BigInt64Array(B * T);
-		const positions = new BigInt64Array(B * T);
-		open.forEach((i, b) => {
-			const s = sequences[i]!;
-			for (let t = 0; t < T; t++) {
-				positions[b * T + t] = BigInt(t);
-				if (t < s.length) {
-					ids[b * T + t] = BigInt(s[t]!);
-					mask[b * T + t] = 1n;
-				}
-			}
-		});
-		const feeds: Record<string, Tensor> = {
-			input_ids: {dtype: 'int64', dims: [B, T], data: ids},
-			attention_mask: {dtype: 'int64', dims: [B, T], data: mask},
-		};
-		if (info.hasPositionIds) {
-			feeds.position_ids = {dtype: 'int64', dims: [B, T], data: positions};
-		}
-		for (const p of info.pastInputs) {
-			feeds[p.name] = {dtype: p.dtype, dims: [B, p.heads, 0, p.headDim], data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
-		}
-		const logits = await judge.runLogits(feeds, signal);
+		const logits = await judge.nextTokenLogits(open.map(i => sequences[i]!), signal);
 		const V = logits.dims[2]!;
 		const data = logits.data as Float32Array;
 		open.forEach((i, b) => {
-			const at = (b * T + sequences[i]!.length - 1) * V;
+			const at = b * V;
 			let best = 0;
 			for (let v = 1; v < V; v++) {
 				if (data[at + v]! > data[at + best]!) {

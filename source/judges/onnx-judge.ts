@@ -6,11 +6,11 @@
  * estimate the gradient gives, on the same tokenisation; so the two are directly comparable.
  */
 import type {Tensor} from '../onnx/ir.js';
-import {batchFeeds, makeBatches, segmentMask, DEFAULT_LIMITS, type BatchLimits, type EncodedExample} from './batching.js';
+import {batchFeeds, limitsForBudget, makeBatches, segmentMask, type BatchLimits, type EncodedExample, type JudgeLimits} from './batching.js';
 import {encodeExample, loadJudgeFolder, type JudgeFolder} from './judge-folder.js';
-import {judgeGraphs, type JudgeGraphs} from './judge-graphs.js';
+import {judgeGraphs, type BuildProgress, type JudgeGraphs} from './graph-cache.js';
 import type {OrtPool} from './pool.js';
-import {prefixFeeds, prefixOutputs, sharedPrefixLength, suffixExamples, withPrefix} from './prefix-cache.js';
+import {prefixFeeds, sharedPrefixLength, suffixExamples, withPrefix} from './prefix-cache.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from './types.js';
 import type {Baseline} from '../onnx/judge-graph.js';
 
@@ -22,22 +22,34 @@ export type OnnxJudgeOptions = {
 	baseline?: Baseline;
 	/** Overrides judge.json's heldout flag. */
 	heldout?: boolean;
-	/** Batch limits. */
+	/** Batch limits (default: by the judge's size and the activation budget). */
 	limits?: BatchLimits;
+	/** Bytes the judge's activations may take (default ACTIVATION_BUDGET_BYTES). */
+	activationBudget?: number;
 	/**
 	 * Mask value at which the gradient is taken (default: judge.json's attribution.maskPoint, itself 0.5). 1 is
 	 * DESIGN §2's first-order estimate; 0.5 the midpoint-rule estimate of L(without k) - L(P) = integral of
 	 * -dL/dm_k over [0, 1], still one forward and one backward pass.
 	 */
 	maskPoint?: number;
+	/** Cancels a first open's graph build. */
+	signal?: AbortSignal;
+	/** Progress of a first open's graph build. */
+	onProgress?: (progress: BuildProgress) => void;
 };
+
+/** What a judge's activations may take by default: 2 GiB (a 1B judge then attributes a few hundred tokens a batch). */
+export const ACTIVATION_BUDGET_BYTES = 2 * 2 ** 30;
+
+/** Judges whose weights take more bytes than this run with memory-lean sessions (see sessionOptions). */
+export const LEAN_ABOVE_BYTES = 256 * 2 ** 20;
 
 export class OnnxJudge implements Judge {
 	readonly info: JudgeInfo;
 	readonly folder: JudgeFolder;
 	private readonly graphs: JudgeGraphs;
 	private readonly pool: OrtPool;
-	private readonly limits: BatchLimits;
+	private readonly limits: JudgeLimits;
 	/** Mask value at which gradients are read (every segment's mask is set to it for the gradient pass). */
 	readonly maskPoint: number;
 
@@ -45,16 +57,20 @@ export class OnnxJudge implements Judge {
 		this.folder = folder;
 		this.graphs = graphs;
 		this.pool = options.pool;
-		this.limits = options.limits ?? DEFAULT_LIMITS;
+		const floatBytes = graphs.info.floatType === 'float64' ? 8 : 4;
+		this.limits = options.limits
+			? {score: options.limits, attribute: options.limits}
+			: limitsForBudget({parameters: graphs.parameters, vocabSize: graphs.info.vocabSize, hiddenSize: graphs.info.hiddenSize, floatBytes}, options.activationBudget ?? ACTIVATION_BUDGET_BYTES);
 		this.maskPoint = options.maskPoint ?? 1;
 		this.info = {
 			name: folder.config.name,
 			family: folder.family,
 			heldout: options.heldout ?? folder.config.heldout,
 			parameters: graphs.parameters,
+			weightBytes: graphs.weightBytes,
 			vocabSize: graphs.info.vocabSize,
 			contextLength: folder.maxTokens,
-			gradient: 'path' in graphs.attribution ? {available: true} : {available: false, reason: graphs.attribution.reason},
+			gradient: graphs.attribution,
 		};
 	}
 
@@ -63,7 +79,7 @@ export class OnnxJudge implements Judge {
 		const folder = await loadJudgeFolder(dir);
 		const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
 		const baseline = options.baseline ?? folder.config.attribution.baseline;
-		const graphs = await judgeGraphs(folder.modelPath, {baseline, padTokenId});
+		const graphs = await judgeGraphs(folder.modelPath, {baseline, padTokenId, signal: options.signal, onProgress: options.onProgress});
 		return new OnnxJudge(folder, graphs, {...options, maskPoint: options.maskPoint ?? folder.config.attribution.maskPoint});
 	}
 
@@ -82,8 +98,8 @@ export class OnnxJudge implements Judge {
 		const losses = new Array<number>(examples.length).fill(Number.NaN);
 		// The tokens every example starts with (BOS, template, prompt) run once; see prefix-cache.ts.
 		const info = this.graphs.info;
-		const shared = this.graphs.prefixPath ? sharedPrefixLength(encoded) : 0;
-		const present = shared > 0 ? await this.pool.run({key: `${this.graphs.key}-prefix`, modelPath: this.graphs.prefixPath!, optimization: this.optimization(), feeds: prefixFeeds(encoded[0]!.ids.slice(0, shared), info), outputs: prefixOutputs(info)}, signal) : undefined;
+		const shared = this.graphs.presentOutputs.length > 0 ? sharedPrefixLength(encoded) : 0;
+		const present = shared > 0 ? await this.run(prefixFeeds(encoded[0]!.ids.slice(0, shared), info), this.graphs.presentOutputs, signal) : undefined;
 		await this.forEachBatch(present ? suffixExamples(encoded, shared) : encoded, async batch => {
 			const feeds = present ? withPrefix(batch.feeds, present, shared, info) : batch.feeds;
 			const out = await this.runLoss(feeds, segmentMask(batch.members.length, 1, info.floatType), signal);
@@ -94,7 +110,7 @@ export class OnnxJudge implements Judge {
 
 	async attribute(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<AttributionResult> {
 		const attribution = this.graphs.attribution;
-		if (!('path' in attribution)) {
+		if (!attribution.available) {
 			return {...(await this.attributeLeaveOneOut(segments, examples, signal)), fallbackReason: attribution.reason};
 		}
 		const encoded = await this.encode(segments, examples);
@@ -110,11 +126,7 @@ export class OnnxJudge implements Judge {
 			const B = batch.members.length;
 			const mask = segmentMask(B, K, this.graphs.info.floatType);
 			(mask.data as Float32Array).fill(this.maskPoint);
-			const feeds = {...batch.feeds, segment_mask: mask};
-			const out = await this.pool.run(
-				{key: `${this.graphs.key}-attr`, modelPath: attribution.path, optimization: this.optimization(), feeds, outputs: ['loss', 'segment_grad']},
-				signal,
-			);
+			const out = await this.run({...batch.feeds, segment_mask: mask, ...wantGrad(true)}, ['loss', 'segment_grad'], signal);
 			passes++;
 			batch.members.forEach((m, b) => {
 				if (atOne) {
@@ -124,13 +136,13 @@ export class OnnxJudge implements Judge {
 					importance[m]![k] = -Number(out.segment_grad!.data[b * K + k]);
 				}
 			});
-		});
+		}, 'attribute');
 		// Awaited together: if one fails (a cancel rejects both), the other's rejection is handled too, not left to
 		// crash the process as an unhandled rejection.
 		const [, result] = await Promise.all([attributed, scored]);
 		if (result) {
 			result.losses.forEach((l, i) => (losses[i] = l));
-			passes += makeBatches(encoded, this.limits).length;
+			passes += makeBatches(encoded, this.limits.score).length;
 		}
 		return {losses, targetTokens: encoded.map(e => e.ids.length - e.contextLength), importance, method: 'gradient', passes};
 	}
@@ -185,10 +197,16 @@ export class OnnxJudge implements Judge {
 		// Sessions belong to the shared pool's workers; the pool's owner closes it.
 	}
 
-	/** Run the source model (logits) in the pool: used by greedy generation. */
-	async runLogits(feeds: Record<string, Tensor>, signal?: AbortSignal): Promise<Tensor> {
-		const out = await this.pool.run({key: `${this.graphs.key}-model`, modelPath: this.folder.modelPath, optimization: this.optimization(), feeds, outputs: ['logits']}, signal);
-		return out.logits!;
+	/**
+	 * Logits [B, 1, V] of the token after each sequence (greedy generation), from the judge graph's forward branch
+	 * with one target position per row: the last token of that row.
+	 */
+	async nextTokenLogits(sequences: readonly (readonly number[])[], signal?: AbortSignal): Promise<Tensor> {
+		const encoded: EncodedExample[] = sequences.map(ids => ({ids: [...ids, 0], contextLength: ids.length, segments: ids.map(() => -1)}));
+		const info = this.graphs.info;
+		const batch = batchFeeds(encoded, encoded.map((_, i) => i), {...info, targetPositions: true});
+		const out = await this.run({...batch.feeds, segment_mask: segmentMask(sequences.length, 1, info.floatType), ...this.forward()}, ['target_logits'], signal);
+		return out.target_logits!;
 	}
 
 	/** The source model's interface (inputs the feeds need). */
@@ -196,21 +214,40 @@ export class OnnxJudge implements Judge {
 		return this.graphs.info;
 	}
 
-	private optimization() {
-		// Level "all" fuses ops into float-only kernels; float64 graphs need "basic".
-		return this.graphs.info.floatType === 'float64' ? ('basic' as const) : ('all' as const);
+	/** Run the judge graph in the pool. */
+	private run(feeds: Record<string, Tensor>, outputs: string[], signal?: AbortSignal) {
+		const {optimization, prepack} = this.sessionOptions();
+		return this.pool.run({key: `${this.graphs.key}-${optimization}-${prepack}`, modelPath: this.graphs.graphPath, dataDir: this.graphs.dataDir, optimization, prepack, feeds: {...this.forward(), ...feeds}, outputs}, signal);
+	}
+
+	/**
+	 * Small judges: every graph optimisation and prepacked weights (fastest). Judges of real size: basic
+	 * optimisation (no fusion that makes new copies of weights) and no prepacking, so the weights stay one copy,
+	 * mapped from their file, and the session opens at once instead of repacking gigabytes. float64 graphs need
+	 * "basic" (level "all" fuses ops into float-only kernels).
+	 */
+	private sessionOptions(): {optimization: 'basic' | 'all'; prepack: boolean} {
+		const lean = this.graphs.weightBytes > LEAN_ABOVE_BYTES;
+		return {optimization: lean || this.graphs.info.floatType === 'float64' ? 'basic' : 'all', prepack: !lean};
+	}
+
+	/** The want_grad feed of the forward branch, when the graph has the branch input. */
+	private forward(): Record<string, Tensor> {
+		return this.graphs.attribution.available ? wantGrad(false) : {};
 	}
 
 	private runLoss(feeds: Record<string, Tensor>, mask: Tensor, signal?: AbortSignal) {
-		return this.pool.run(
-			{key: `${this.graphs.key}-loss`, modelPath: this.graphs.lossPath, optimization: this.optimization(), feeds: {...feeds, segment_mask: mask}, outputs: ['loss']},
-			signal,
-		);
+		return this.run({...feeds, segment_mask: mask}, ['loss'], signal);
 	}
 
-	private async forEachBatch(encoded: EncodedExample[], fn: (batch: ReturnType<typeof batchFeeds>) => Promise<void>): Promise<void> {
+	private async forEachBatch(encoded: EncodedExample[], fn: (batch: ReturnType<typeof batchFeeds>) => Promise<void>, kind: 'score' | 'attribute' = 'score'): Promise<void> {
 		const info = this.graphs.info;
-		// Batches run concurrently, so both workers of the pool are busy.
-		await Promise.all(makeBatches(encoded, this.limits).map(members => fn(batchFeeds(encoded, members, {...info, targetPositions: true}))));
+		// Batches run concurrently, so every worker of the pool is busy.
+		await Promise.all(makeBatches(encoded, this.limits[kind]).map(members => fn(batchFeeds(encoded, members, {...info, targetPositions: true}))));
 	}
+}
+
+/** The branch input of a unified judge graph. */
+function wantGrad(value: boolean): Record<string, Tensor> {
+	return {want_grad: {dtype: 'bool', dims: [], data: Uint8Array.of(value ? 1 : 0)}};
 }

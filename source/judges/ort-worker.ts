@@ -1,21 +1,35 @@
 /**
  * Worker thread that owns onnxruntime sessions and runs them, so inference never blocks the main thread's event
- * loop. Protocol: the pool sends a run request {kind: "run", id, key, modelPath, optimization, threads, feeds,
- * outputs} or a health check {kind: "ping", id, busyMs}; the worker answers {id, ok: true, results} or
- * {id, ok: false, message}. Sessions are created on first use and kept per key.
+ * loop. Protocol: the pool sends a run request {kind: "run", id, key, modelPath, session options, feeds, outputs}
+ * or a health check {kind: "ping", id, busyMs}; the worker answers {id, ok: true, results} or {id, ok: false,
+ * message}. Sessions are created on first use and kept per key for the worker's life.
  */
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import {parentPort} from 'node:worker_threads';
 import type {Tensor} from '../onnx/ir.js';
 import {createSession, fromIr, run, toIr, type OrtSession, type SessionOptions} from '../onnx/ort.js';
 
+/** How a session is created: the model file and its options. */
+export type SessionSpec = {
+	/** Cache key of the session. */
+	key: string;
+	/** Path of the .onnx file. */
+	modelPath: string;
+	/** Folder its external data is resolved against (default: the file's folder). */
+	dataDir?: string;
+	/** Graph optimisation level. */
+	optimization: NonNullable<SessionOptions['optimization']>;
+	/** Repack weights at session creation (see ort.ts). */
+	prepack: boolean;
+	/** Intra-op threads. */
+	threads: number;
+};
+
 /** A model run. */
-export type RunMessage = {
+export type RunMessage = SessionSpec & {
 	kind: 'run';
 	id: number;
-	key: string;
-	modelPath: string;
-	optimization: NonNullable<SessionOptions['optimization']>;
-	threads: number;
 	feeds: Record<string, Tensor>;
 	outputs: string[];
 };
@@ -37,7 +51,9 @@ async function handle(request: WorkerRequest): Promise<WorkerResponse> {
 	}
 	let session = sessions.get(request.key);
 	if (!session) {
-		session = createSession(request.modelPath, {optimization: request.optimization, threads: request.threads});
+		// From bytes with the data folder named: the graph file may lie in a cache folder away from its weights.
+		const {modelPath, dataDir, optimization, prepack, threads} = request;
+		session = Promise.resolve().then(() => createSession(readFileSync(modelPath), {externalDataDir: dataDir ?? path.dirname(modelPath), optimization, prepack, threads}));
 		sessions.set(request.key, session);
 		session.catch(() => sessions.delete(request.key));
 	}

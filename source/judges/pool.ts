@@ -14,8 +14,7 @@
 import os from 'node:os';
 import {Worker} from 'node:worker_threads';
 import type {Tensor} from '../onnx/ir.js';
-import type {SessionOptions} from '../onnx/ort.js';
-import type {WorkerRequest, WorkerResponse} from './ort-worker.js';
+import type {RunMessage, WorkerRequest, WorkerResponse} from './ort-worker.js';
 
 /** Pool size and threading. */
 export type PoolOptions = {
@@ -27,12 +26,16 @@ export type PoolOptions = {
 
 /** One model run. */
 export type RunRequest = {
-	/** Cache key of the session (usually the model file's hash plus options). */
+	/** Cache key of the session (the graph's cache key plus options). */
 	key: string;
 	/** Path of the .onnx file. */
 	modelPath: string;
+	/** Folder its external data is resolved against (default: the file's folder). */
+	dataDir?: string;
 	/** Graph optimisation level ("basic" for float64 graphs). */
-	optimization?: NonNullable<SessionOptions['optimization']>;
+	optimization?: RunMessage['optimization'];
+	/** Repack weights at session creation (default true; see ort.ts). */
+	prepack?: boolean;
 	/** Inputs. */
 	feeds: Record<string, Tensor>;
 	/** Outputs to return. */
@@ -93,24 +96,52 @@ function runEnded(worker: Worker, ms: number): Promise<void> {
 export class OrtPool {
 	private readonly slots: Slot[] = [];
 	private readonly queue: Job[] = [];
-	private readonly threads: number;
+	private threads = 1;
 	private nextId = 1;
 	private closed = false;
 	/** Workers lost (died) and started again (diagnostics). */
 	deaths = 0;
 
 	constructor(options: PoolOptions = {}) {
+		this.layOut(options);
+	}
+
+	/** Worker slots in the pool. */
+	get size(): number {
+		return this.slots.length;
+	}
+
+	/** Intra-op threads each worker's sessions use. */
+	get threadsPerWorker(): number {
+		return this.threads;
+	}
+
+	/**
+	 * Change the number of workers and their threads (a big judge runs best on one worker with every core: each
+	 * worker holds its own session, so its own mapping of the weights). Only while idle: the workers, and the
+	 * sessions they hold, are dropped.
+	 */
+	async setLayout(options: PoolOptions): Promise<void> {
+		if (this.closed || this.queue.length > 0 || this.slots.some(s => s.job)) {
+			throw new Error('the judge pool can only be laid out again while idle');
+		}
+		// Detached from their slots first, so their exit is not taken for a death.
+		const old = this.slots.splice(0).map(slot => {
+			const worker = slot.worker;
+			slot.worker = undefined;
+			return worker;
+		});
+		this.layOut(options);
+		await Promise.all(old.map(w => w?.terminate()));
+	}
+
+	private layOut(options: PoolOptions): void {
 		const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 		const workers = Math.max(1, options.workers ?? Math.min(2, cores));
 		this.threads = Math.max(1, options.threadsPerWorker ?? Math.floor(cores / workers));
 		for (let i = 0; i < workers; i++) {
 			this.slots.push({});
 		}
-	}
-
-	/** Worker slots in the pool. */
-	get size(): number {
-		return this.slots.length;
 	}
 
 	/** Workers with a job assigned (diagnostics). */
@@ -130,7 +161,9 @@ export class OrtPool {
 			id: this.nextId++,
 			key: request.key,
 			modelPath: request.modelPath,
+			dataDir: request.dataDir,
 			optimization: request.optimization ?? 'all',
+			prepack: request.prepack ?? true,
 			threads: this.threads,
 			feeds: request.feeds,
 			outputs: request.outputs,

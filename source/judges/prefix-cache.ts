@@ -1,45 +1,19 @@
 /**
  * Scoring with a shared prefix: every example of a score call starts with the same tokens (BOS, template, the whole
- * prompt), so their keys and values are computed once, by a run of the prefix graph (the model pruned to its
- * present.* outputs) on one row, and fed to the loss graph as past_key_values for every row; the loss graph then
- * runs only the tokens after the prefix. Measured on the scoring benchmark's workload (32 examples, 57 of 78 tokens
+ * prompt), so their keys and values are computed once, by a run of the judge graph's forward branch on one row
+ * (its present.* outputs), and fed back as past_key_values for every row; the scoring run then covers only the
+ * tokens after the prefix. Measured on the scoring benchmark's workload (32 examples, 57 of 78 tokens
  * shared): 1.8-1.9x faster on both a d=128/vocab-768 and a d=256/vocab-32k Llama, with bit-identical losses (the
  * rows of every MatMul are computed independently, so a key is the same whether computed in the batch or alone).
  *
  * Only for scoring with every segment kept: attribution and leave-one-out change the prompt's embeddings.
  */
-import type {Model, Tensor, TensorArray} from '../onnx/ir.js';
+import type {Tensor, TensorArray} from '../onnx/ir.js';
 import type {CausalLmInterface} from '../onnx/judge-graph.js';
 import type {EncodedExample} from './batching.js';
 
 /** Fewest shared tokens worth a separate prefix run. */
 const MIN_PREFIX = 8;
-
-/** The prefix graph of a source model: present.* outputs only, nodes they do not need dropped; undefined when it has no cache. */
-export function prefixModel(model: Model, info: CausalLmInterface): Model | undefined {
-	const g = model.graph;
-	const presents = info.pastInputs.map(p => presentName(p.name));
-	if (!info.hasPositionIds || presents.length === 0 || !presents.every(name => g.outputs.some(o => o.name === name))) {
-		return undefined;
-	}
-	g.outputs = g.outputs.filter(o => presents.includes(o.name));
-	for (let before = -1; before !== g.nodes.length; ) {
-		before = g.nodes.length;
-		const needed = new Set([...presents, ...g.nodes.flatMap(n => n.inputs)]);
-		g.nodes = g.nodes.filter(n => n.outputs.some(o => needed.has(o)));
-	}
-	const used = new Set(g.nodes.flatMap(n => n.inputs));
-	for (const name of [...g.initializers.keys()]) {
-		if (!used.has(name)) {
-			g.initializers.delete(name);
-		}
-	}
-	return model;
-}
-
-function presentName(past: string): string {
-	return past.replace(/^past_key_values\./, 'present.');
-}
 
 /**
  * Length of the prefix to share: the tokens all examples start with, stopping before the first position whose
@@ -66,23 +40,27 @@ export function suffixExamples(encoded: readonly EncodedExample[], length: numbe
 	return encoded.map(e => ({ids: e.ids.slice(length), contextLength: e.contextLength - length, segments: e.segments.slice(length)}));
 }
 
-/** Feeds of the prefix run: one row of the shared tokens, empty past. */
+/**
+ * Feeds of the prefix run: one row of the shared tokens, empty past, through the judge graph's forward branch with
+ * one dummy target of weight 0 (its loss is not read; the present.* outputs are).
+ */
 export function prefixFeeds(ids: readonly number[], info: CausalLmInterface): Record<string, Tensor> {
 	const n = ids.length;
+	const Float = info.floatType === 'float64' ? Float64Array : Float32Array;
 	const feeds: Record<string, Tensor> = {
 		input_ids: {dtype: 'int64', dims: [1, n], data: BigInt64Array.from(ids, BigInt)},
 		attention_mask: {dtype: 'int64', dims: [1, n], data: new BigInt64Array(n).fill(1n)},
 		position_ids: {dtype: 'int64', dims: [1, n], data: BigInt64Array.from({length: n}, (_, i) => BigInt(i))},
+		segment_mask: {dtype: info.floatType, dims: [1, 1], data: new Float(1).fill(1)},
+		segment_ids: {dtype: 'int64', dims: [1, n], data: new BigInt64Array(n).fill(-1n)},
+		target_positions: {dtype: 'int64', dims: [1, 1], data: new BigInt64Array(1)},
+		target_ids: {dtype: 'int64', dims: [1, 1], data: new BigInt64Array(1)},
+		target_weight: {dtype: info.floatType, dims: [1, 1], data: new Float(1)},
 	};
 	for (const p of info.pastInputs) {
 		feeds[p.name] = {dtype: p.dtype, dims: [1, p.heads, 0, p.headDim], data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
 	}
 	return feeds;
-}
-
-/** Output names of the prefix run. */
-export function prefixOutputs(info: CausalLmInterface): string[] {
-	return info.pastInputs.map(p => presentName(p.name));
 }
 
 /**
@@ -103,7 +81,7 @@ export function withPrefix(feeds: Record<string, Tensor>, present: Record<string
 		position_ids: {dtype: 'int64', dims: [B, T], data: (feeds.position_ids!.data as BigInt64Array).map(x => x + BigInt(length))},
 	};
 	for (const p of info.pastInputs) {
-		const one = present[presentName(p.name)]!.data as Float32Array | Float64Array;
+		const one = present[p.name.replace(/^past_key_values\./, 'present.')]!.data as Float32Array | Float64Array;
 		const all = new (one instanceof Float64Array ? Float64Array : Float32Array)(B * one.length);
 		for (let b = 0; b < B; b++) {
 			all.set(one, b * one.length);

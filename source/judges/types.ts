@@ -47,6 +47,8 @@ export type JudgeInfo = {
 	heldout: boolean;
 	/** Parameters in the model's initializers. */
 	parameters: number;
+	/** Bytes of the weights as the judge runs them (fp32), when it runs them locally. */
+	weightBytes?: number;
 	/** Vocabulary size. */
 	vocabSize: number;
 	/** Context length in tokens, when known. */

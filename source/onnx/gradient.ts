@@ -6,7 +6,7 @@ import {addGradients, checkDifferentiable, differentiatedPath} from './autodiff.
 import {decomposeContribOps} from './decompose.js';
 import {cloneModel, type Model} from './ir.js';
 import type {Feeds} from './ort.js';
-import {probeShapes} from './shapes.js';
+import {probeShapes, type ProbeRunner} from './shapes.js';
 import './grad-rules.js';
 
 /** What to differentiate and how to probe shapes. */
@@ -19,6 +19,8 @@ export type GradientModelOptions = {
 	probes: Feeds[];
 	/** Output name of each gradient (default `grad/<name>`). */
 	gradNames?: Record<string, string>;
+	/** Where the shape probe runs (default: on this thread, from the model encoded in memory). */
+	probeRunner?: ProbeRunner;
 };
 
 /** A copy of `model` with gradient outputs added; the names of those outputs in `wrt` order. */
@@ -35,7 +37,7 @@ export async function buildGradientModel(model: Model, options: GradientModelOpt
 			}
 		}
 	}
-	const shapes = await probeShapes(m, names, options.probes);
+	const shapes = await probeShapes(m, names, options.probes, options.probeRunner);
 	const gradOutputs = addGradients(m, {loss: options.loss, wrt: options.wrt, shapes, gradNames: options.gradNames});
 	return {model: m, gradOutputs};
 }

@@ -12,9 +12,11 @@
  * segment_mask, so the gradient flows back through MatMul, and nothing needs a scatter.
  */
 import {buildGradientModel} from './gradient.js';
+import {matmulsToGemm} from './gemm-weights.js';
 import {GraphBuilder} from './graph-builder.js';
 import {attr, cloneModel, defaultOpset, type DType, type Model, type Node} from './ir.js';
 import {ortTensor, type Feeds} from './ort.js';
+import type {ProbeRunner} from './shapes.js';
 import {consumerMap, producerMap} from './topo.js';
 
 /** Embedding baseline b of DESIGN §2. */
@@ -45,6 +47,8 @@ export type CausalLmInterface = {
 	embeddingNode: string;
 	/** Vocabulary size (rows of the embedding matrix). */
 	vocabSize: number;
+	/** Width of a token embedding (columns of the embedding matrix). */
+	hiddenSize: number;
 };
 
 /** A problem with the model's interface or structure (the caller turns it into a user-facing error). */
@@ -104,6 +108,7 @@ export function inspectCausalLm(model: Model): CausalLmInterface {
 		floatType: logits.dtype,
 		embeddingNode: embedding.name,
 		vocabSize: table.dims[0]!,
+		hiddenSize: table.dims[1]!,
 	};
 }
 
@@ -147,29 +152,53 @@ export function buildLossGraph(source: Model, options: JudgeGraphOptions = {}): 
 	const weighted = b.op('Mul', [picked, 'target_weight']);
 	b.opInto('loss', 'Neg', [b.reduceSum(weighted, [1], false)]);
 	g.outputs = [{name: 'loss', dtype: ft, shape: ['batch_size']}];
+	matmulsToGemm(model);
 	removeDeadNodes(model);
 	return {model, info};
 }
+
+/** Elementwise ops that may follow the head (soft-capping, logit scaling) and are replayed after the gather. */
+const HEAD_TAIL_OPS = new Set(['Div', 'Mul', 'Add', 'Sub', 'Tanh', 'Cast', 'Identity']);
 
 /**
  * Compute the LM head only at the positions that predict a target token: the hidden states entering the final
  * MatMul are gathered at `target_positions` [B,K] first, so the head (often most of a model's FLOPs with a large
  * vocabulary) and the log-softmax run on K positions instead of T. target_ids and target_weight are then [B,K].
+ * Elementwise ops between the head and the logits (Gemma 2's soft-capping, Granite's logits_scaling) are replayed
+ * on the gathered logits. A head that is not a MatMul keeps computing every position, and its logits are gathered.
+ * The result is named `target_logits` [B,K,V].
  */
 function logitsAtTargets(b: GraphBuilder, model: Model): string {
 	const g = model.graph;
-	const head = producerMap(g).get('logits');
-	if (!head || head.op !== 'MatMul') {
-		throw new JudgeGraphError(`the logits come from a ${head?.op ?? 'missing'} node, not a MatMul: the head cannot be limited to target positions`);
-	}
-	const hidden = head.inputs[0]!;
+	const producers = producerMap(g);
 	g.inputs.push({name: 'target_positions', dtype: 'int64', shape: ['batch_size', 'num_targets']});
-	// Index [B,K] -> [B,K,d] for GatherElements along the time axis.
-	const width = b.op('Slice', [b.op('Shape', [hidden]), b.int64s([2]), b.int64s([3]), b.int64s([0])]);
-	const shape = b.op('Concat', [b.op('Shape', ['target_positions']), width], {axis: attr.int(0)});
-	const index = b.op('Expand', [b.unsqueeze('target_positions', [2]), shape]);
-	const selected = b.op('GatherElements', [hidden, index], {axis: attr.int(1)});
-	return b.op('MatMul', [selected, head.inputs[1]!]);
+	const isConstant = (x: string) => g.initializers.has(x) || producers.get(x)?.op === 'Constant';
+	// Walk up from the logits through elementwise ops with one varying input.
+	const tail: {node: Node; varying: number}[] = [];
+	let head = producers.get('logits');
+	while (head && head.domain === '' && HEAD_TAIL_OPS.has(head.op)) {
+		const varying = head.inputs.map((x, i) => (x !== '' && !isConstant(x) ? i : -1)).filter(i => i >= 0);
+		if (varying.length !== 1) {
+			break;
+		}
+		tail.push({node: head, varying: varying[0]!});
+		head = producers.get(head.inputs[varying[0]!]!);
+	}
+	const gatherRows = (x: string) => {
+		// Index [B,K] -> [B,K,width] for GatherElements along the time axis.
+		const width = b.op('Slice', [b.op('Shape', [x]), b.int64s([2]), b.int64s([3]), b.int64s([0])]);
+		const shape = b.op('Concat', [b.op('Shape', ['target_positions']), width], {axis: attr.int(0)});
+		return b.op('GatherElements', [x, b.op('Expand', [b.unsqueeze('target_positions', [2]), shape])], {axis: attr.int(1)});
+	};
+	if (head?.op !== 'MatMul' || head.domain !== '') {
+		return b.opInto('target_logits', 'Identity', [gatherRows('logits')]);
+	}
+	let y = b.op('MatMul', [gatherRows(head.inputs[0]!), head.inputs[1]!]);
+	for (const {node, varying} of tail.reverse()) {
+		const inputs = node.inputs.map((x, i) => (i === varying ? y : x));
+		y = b.op(node.op, inputs, node.attrs, node.domain);
+	}
+	return b.opInto('target_logits', 'Identity', [y]);
 }
 
 /** Drop nodes whose outputs nothing reads (the full-width head once it is replaced, present.* outputs, ...). */
@@ -265,7 +294,11 @@ export function probeFeeds(info: CausalLmInterface, batch: number, length: numbe
 }
 
 /** The judge graph computing `loss` and `segment_grad` (attribution: one forward and one backward pass). */
-export async function buildAttributionGraph(source: Model, options: JudgeGraphOptions = {}): Promise<{model: Model; info: CausalLmInterface}> {
+export async function buildAttributionGraph(
+	source: Model,
+	options: JudgeGraphOptions = {},
+	probeRunner?: ProbeRunner,
+): Promise<{model: Model; info: CausalLmInterface}> {
 	const {model, info} = buildLossGraph(source, options);
 	const k = options.targetPositions ? [2, 3] : [undefined, undefined];
 	const probes = [probeFeeds(info, 2, 5, 3, k[0]), probeFeeds(info, 3, 7, 4, k[1])];
@@ -274,6 +307,7 @@ export async function buildAttributionGraph(source: Model, options: JudgeGraphOp
 		wrt: ['segment_mask'],
 		probes,
 		gradNames: {segment_mask: 'segment_grad'},
+		probeRunner,
 	});
 	return {model: withGrad, info};
 }

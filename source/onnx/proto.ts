@@ -1,12 +1,18 @@
 /**
- * Reading and writing ONNX protobuf. The only module that imports onnx-proto: the rest of the project works on
- * the plain types of ir.ts.
+ * Encoding and decoding ONNX protobuf. The only module that imports onnx-proto: the rest of the project works on
+ * the plain types of ir.ts. Files are read and written by model-file.ts, which keeps weights out of memory.
+ *
+ * Tensors stored as external data decode to lazy tensors (ir.ts lazyTensor) that read their bytes by offset when
+ * used; so do initializers whose raw_data a scan cut out of the message (proto-scan.ts).
  */
-import {readFileSync, writeFileSync, renameSync} from 'node:fs';
+import {statSync} from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
+import {readStoredTensor} from './stored.js';
 import {
 	allocate,
+	bytesPerElement,
+	lazyTensor,
 	dtypeCode,
 	dtypeFromCode,
 	sizeOf,
@@ -16,6 +22,7 @@ import {
 	type Graph,
 	type Model,
 	type Node,
+	type StoredRegion,
 	type Tensor,
 	type ValueInfo,
 } from './ir.js';
@@ -32,8 +39,16 @@ function dtypeOf(code: number, where: string): DType {
 
 const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v)));
 
-/** Decode ONNX bytes. `baseDir` resolves tensors stored as external data. */
-export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
+/** Where decoding finds weights that are not in the message itself. */
+export type DecodeOptions = {
+	/** Folder that external data locations are relative to (the model file's folder). */
+	baseDir?: string;
+	/** raw_data fields cut out of the message by a scan: the file and each initializer's byte range in it. */
+	cut?: {file: string; regions: ReadonlyMap<string, {offset: number; length: number}>};
+};
+
+/** Decode ONNX bytes. */
+export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Model {
 	const m = onnx.ModelProto.decode(bytes);
 	if (!m.graph) {
 		throw new Error('the file holds no ONNX graph');
@@ -42,29 +57,42 @@ export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
 	for (const e of m.metadataProps ?? []) {
 		metadata[e.key ?? ''] = e.value ?? '';
 	}
+	const context: DecodeContext = {...options, sizes: new Map()};
+	const graph = decodeGraph(m.graph, context);
+	for (const [name, region] of options.cut?.regions ?? []) {
+		const t = graph.initializers.get(name);
+		if (!t) {
+			throw new Error(`initializer "${name}" of the scan is missing from the decoded graph`);
+		}
+		graph.initializers.set(name, storedTensor(name, t.dtype, t.dims, {file: options.cut!.file, ...region}));
+	}
 	return {
 		irVersion: toNumber(m.irVersion ?? 8),
 		opsets: (m.opsetImport ?? []).map(o => ({domain: o.domain ?? '', version: toNumber(o.version ?? 1)})),
 		producerName: m.producerName ?? '',
 		producerVersion: m.producerVersion ?? '',
-		graph: decodeGraph(m.graph, baseDir),
+		graph,
 		metadata,
 	};
 }
 
-/** Read an .onnx file. */
-export function readModel(file: string): Model {
-	return decodeModel(readFileSync(file), path.dirname(file));
-}
+type DecodeContext = DecodeOptions & {
+	/** Sizes of the external data files seen so far (each is checked once). */
+	sizes: Map<string, number>;
+};
 
-function decodeGraph(g: onnxProto.onnx.IGraphProto, baseDir?: string): Graph {
+function decodeGraph(g: onnxProto.onnx.IGraphProto, context: DecodeContext): Graph {
 	const initializers = new Map<string, Tensor>();
+	const cut = context.cut?.regions;
 	for (const t of g.initializer ?? []) {
-		initializers.set(t.name ?? '', decodeTensor(t, baseDir));
+		const name = t.name ?? '';
+		// A cut initializer decodes as a placeholder here and becomes a stored tensor in decodeModel.
+		initializers.set(name, cut?.has(name) && !t.rawData?.length ? {dtype: dtypeOf(t.dataType ?? 0, `tensor ${name}`), dims: (t.dims ?? []).map(toNumber), data: new Uint8Array(0)} : decodeTensor(t, context));
 	}
+	const inner: DecodeContext = {...context, cut: undefined};
 	return {
 		name: g.name ?? 'graph',
-		nodes: (g.node ?? []).map((n, i) => decodeNode(n, i, baseDir)),
+		nodes: (g.node ?? []).map((n, i) => decodeNode(n, i, inner)),
 		inputs: (g.input ?? []).map(decodeValueInfo),
 		outputs: (g.output ?? []).map(decodeValueInfo),
 		initializers,
@@ -72,10 +100,19 @@ function decodeGraph(g: onnxProto.onnx.IGraphProto, baseDir?: string): Graph {
 	};
 }
 
-function decodeNode(n: onnxProto.onnx.INodeProto, index: number, baseDir?: string): Node {
+/** A lazy tensor over a checked file region (the region must hold exactly the tensor's bytes). */
+function storedTensor(name: string, dtype: DType, dims: number[], region: StoredRegion): Tensor {
+	const expected = sizeOf(dims) * bytesPerElement(dtype);
+	if (dtype === 'string' || region.length !== expected) {
+		throw new Error(`tensor ${name}: ${region.length} bytes of data for ${sizeOf(dims)} elements of ${dtype}`);
+	}
+	return lazyTensor(dtype, dims, () => readStoredTensor(region, dtype), region);
+}
+
+function decodeNode(n: onnxProto.onnx.INodeProto, index: number, context: DecodeContext): Node {
 	const attrs: Record<string, Attr> = {};
 	for (const a of n.attribute ?? []) {
-		const decoded = decodeAttr(a, baseDir);
+		const decoded = decodeAttr(a, context);
 		if (decoded) {
 			attrs[a.name ?? ''] = decoded;
 		}
@@ -90,7 +127,7 @@ function decodeNode(n: onnxProto.onnx.INodeProto, index: number, baseDir?: strin
 	};
 }
 
-function decodeAttr(a: onnxProto.onnx.IAttributeProto, baseDir?: string): Attr | undefined {
+function decodeAttr(a: onnxProto.onnx.IAttributeProto, context: DecodeContext): Attr | undefined {
 	const T = onnx.AttributeProto.AttributeType;
 	switch (a.type) {
 		case T.INT:
@@ -106,9 +143,9 @@ function decodeAttr(a: onnxProto.onnx.IAttributeProto, baseDir?: string): Attr |
 		case T.STRINGS:
 			return {type: 'strings', value: (a.strings ?? []).map(s => Buffer.from(s).toString('utf8'))};
 		case T.TENSOR:
-			return {type: 'tensor', value: decodeTensor(a.t!, baseDir)};
+			return {type: 'tensor', value: decodeTensor(a.t!, context)};
 		case T.GRAPH:
-			return {type: 'graph', value: decodeGraph(a.g!, baseDir)};
+			return {type: 'graph', value: decodeGraph(a.g!, context)};
 		default:
 			// Attribute kinds the project never needs (sparse tensors, type protos) are dropped, not guessed.
 			return undefined;
@@ -124,21 +161,14 @@ function decodeValueInfo(v: onnxProto.onnx.IValueInfoProto): ValueInfo {
 	return {name: v.name ?? '', dtype, shape};
 }
 
-/** Decode one TensorProto into a typed array (raw_data, typed fields or external data). */
-export function decodeTensor(t: onnxProto.onnx.ITensorProto, baseDir?: string): Tensor {
+/** Decode one TensorProto into a typed array (raw_data or typed fields), or a lazy tensor over its external data. */
+export function decodeTensor(t: onnxProto.onnx.ITensorProto, context: DecodeContext = {sizes: new Map()}): Tensor {
 	const dtype = dtypeOf(t.dataType ?? 0, `tensor ${t.name}`);
 	const dims = (t.dims ?? []).map(toNumber);
 	const n = sizeOf(dims);
 	let raw: Uint8Array | undefined;
 	if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-		const info = Object.fromEntries((t.externalData ?? []).map(e => [e.key, e.value]));
-		if (!baseDir || !info.location) {
-			throw new Error(`tensor ${t.name} is stored as external data but the model's folder is unknown`);
-		}
-		const file = readFileSync(path.join(baseDir, info.location));
-		const offset = Number(info.offset ?? 0);
-		const length = info.length ? Number(info.length) : file.length - offset;
-		raw = file.subarray(offset, offset + length);
+		return externalTensor(t, dtype, dims, context);
 	} else if (t.rawData && t.rawData.length > 0) {
 		raw = t.rawData;
 	}
@@ -189,8 +219,45 @@ export function decodeTensor(t: onnxProto.onnx.ITensorProto, baseDir?: string): 
 	return {dtype, dims, data: typed};
 }
 
-function encodeTensor(name: string, t: Tensor): onnxProto.onnx.ITensorProto {
+/**
+ * A tensor stored as external data: a lazy tensor over its region, after checking that the file exists and holds
+ * the region (a truncated or missing data file is named with the tensor, not found at first use).
+ */
+function externalTensor(t: onnxProto.onnx.ITensorProto, dtype: DType, dims: number[], context: DecodeContext): Tensor {
+	const info = Object.fromEntries((t.externalData ?? []).map(e => [e.key, e.value]));
+	if (!context.baseDir || !info.location) {
+		throw new Error(`tensor ${t.name} is stored as external data but the model's folder is unknown`);
+	}
+	const file = path.resolve(context.baseDir, info.location);
+	let size = context.sizes.get(file);
+	if (size === undefined) {
+		const stat = statSync(file, {throwIfNoEntry: false});
+		if (!stat?.isFile()) {
+			throw new Error(`external data file ${file} of tensor ${t.name} does not exist`);
+		}
+		size = stat.size;
+		context.sizes.set(file, size);
+	}
+	const offset = Number(info.offset ?? 0);
+	const length = info.length ? Number(info.length) : size - offset;
+	if (offset + length > size) {
+		throw new Error(`external data file ${file} is truncated: tensor ${t.name} needs bytes ${offset}-${offset + length}, the file has ${size}`);
+	}
+	return storedTensor(t.name ?? '', dtype, dims, {file, offset, length});
+}
+
+/** Where an initializer's bytes go when they are not written into the message: an external data entry. */
+export type ExternalEntry = {location: string; offset: number; length: number};
+
+/** Decides, per initializer, whether it is written as external data (and where) or inline. */
+export type Placement = (name: string, t: Tensor) => ExternalEntry | undefined;
+
+function encodeTensor(name: string, t: Tensor, external?: ExternalEntry): onnxProto.onnx.ITensorProto {
 	const base = {name, dataType: dtypeCode(t.dtype), dims: t.dims};
+	if (external) {
+		const entries = Object.entries({location: external.location, offset: String(external.offset), length: String(external.length)});
+		return {...base, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: entries.map(([key, value]) => ({key, value}))};
+	}
 	if (Array.isArray(t.data)) {
 		return {...base, stringData: t.data.map(s => Buffer.from(s, 'utf8'))};
 	}
@@ -237,7 +304,7 @@ function encodeValueInfo(v: ValueInfo): onnxProto.onnx.IValueInfoProto {
 	};
 }
 
-function encodeGraph(g: Graph): onnxProto.onnx.IGraphProto {
+function encodeGraph(g: Graph, placement?: Placement): onnxProto.onnx.IGraphProto {
 	return {
 		name: g.name,
 		node: g.nodes.map(n => ({
@@ -250,27 +317,23 @@ function encodeGraph(g: Graph): onnxProto.onnx.IGraphProto {
 		})),
 		input: g.inputs.map(encodeValueInfo),
 		output: g.outputs.map(encodeValueInfo),
-		initializer: [...g.initializers].map(([name, t]) => encodeTensor(name, t)),
+		initializer: [...g.initializers].map(([name, t]) => encodeTensor(name, t, placement?.(name, t))),
 		valueInfo: g.valueInfo.map(encodeValueInfo),
 	};
 }
 
-/** Encode a model to ONNX bytes. */
-export function encodeModel(model: Model): Uint8Array {
+/**
+ * Encode a model to ONNX bytes; `placement` sends initializers to external data. Lazy tensors written inline are
+ * loaded here, so a model over protobuf's 2 GiB limit must place its weights externally (model-file.ts).
+ */
+export function encodeModel(model: Model, placement?: Placement): Uint8Array {
 	const message = onnx.ModelProto.create({
 		irVersion: model.irVersion,
 		opsetImport: model.opsets.map(o => ({domain: o.domain, version: o.version})),
 		producerName: model.producerName,
 		producerVersion: model.producerVersion,
-		graph: encodeGraph(model.graph),
+		graph: encodeGraph(model.graph, placement),
 		metadataProps: Object.entries(model.metadata).map(([key, value]) => ({key, value})),
 	});
 	return onnx.ModelProto.encode(message).finish();
-}
-
-/** Write a model atomically (temporary file, then rename). */
-export function writeModel(file: string, model: Model): void {
-	const tmp = `${file}.tmp-${process.pid}`;
-	writeFileSync(tmp, encodeModel(model));
-	renameSync(tmp, file);
 }

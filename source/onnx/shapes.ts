@@ -6,14 +6,45 @@
  */
 import type {ShapeMap, ShapeInfo} from './autodiff.js';
 import {cloneModel, type Model} from './ir.js';
-import {createSession, release, run, toIr, type Feeds} from './ort.js';
+import {createSession, release, run, toIr, type Feeds, type OrtTensor} from './ort.js';
 import {encodeModel} from './proto.js';
+
+/** Runs `model` once per probe feed set and returns the dtype and dims of each fetched tensor, per probe. */
+export type ProbeRunner = (model: Model, fetch: string[], probes: Feeds[]) => Promise<Map<string, ShapeInfo>[]>;
+
+/**
+ * The probe runs on the calling thread, from the model encoded in memory: for small models (tests, training). A
+ * judge of real size is probed in the worker pool instead (judges/graph-cache.ts), so neither its weights are
+ * encoded into one message nor the UI thread blocked.
+ */
+export const probeInThread: ProbeRunner = async (model, fetch, probes) => {
+	// No graph optimisation: every probed tensor stays, and float64 graphs run (fusions may have float-only kernels).
+	const session = await createSession(encodeModel(model), {optimization: 'disabled'});
+	try {
+		const runs: Map<string, ShapeInfo>[] = [];
+		for (const feeds of probes) {
+			const result = fetch.length > 0 ? await run(session, feeds, fetch) : {};
+			runs.push(new Map(fetch.map(name => [name, shapeOf(result[name], name)])));
+		}
+		return runs;
+	} finally {
+		await release(session);
+	}
+};
+
+function shapeOf(t: OrtTensor | undefined, name: string): ShapeInfo {
+	if (!t) {
+		throw new Error(`probe run returned no tensor "${name}"`);
+	}
+	const ir = toIr(t);
+	return {dtype: ir.dtype, dims: [...ir.dims]};
+}
 
 /**
  * Probe the shapes of `names`. `probes` are feeds at different sizes (two or more). Initializers are read directly
- * and never probed.
+ * and never probed; graph inputs are read from the feeds.
  */
-export async function probeShapes(model: Model, names: Iterable<string>, probes: Feeds[]): Promise<ShapeMap> {
+export async function probeShapes(model: Model, names: Iterable<string>, probes: Feeds[], runner: ProbeRunner = probeInThread): Promise<ShapeMap> {
 	const shapes: ShapeMap = new Map();
 	const wanted: string[] = [];
 	const inputNames = new Set(model.graph.inputs.map(v => v.name));
@@ -36,34 +67,24 @@ export async function probeShapes(model: Model, names: Iterable<string>, probes:
 			probeModel.graph.outputs.push({name, dtype: 'float32', untyped: true});
 		}
 	}
-	// No graph optimisation: every probed tensor stays, and float64 graphs run (fusions may have float-only kernels).
-	const session = await createSession(encodeModel(probeModel), {optimization: 'disabled'});
-	try {
-		const runs: Map<string, ShapeInfo>[] = [];
-		for (const feeds of probes) {
-			const result = fetch.length > 0 ? await run(session, feeds, fetch) : {};
-			const m = new Map<string, ShapeInfo>();
-			for (const name of wanted) {
-				const t = inputNames.has(name) ? feeds[name] : result[name];
-				if (!t) {
-					throw new Error(`probe run returned no tensor "${name}"`);
-				}
-				const ir = toIr(t);
-				m.set(name, {dtype: ir.dtype, dims: [...ir.dims]});
-			}
-			runs.push(m);
-		}
+	const fetched = await runner(probeModel, fetch, probes);
+	const runs = probes.map((feeds, i) => {
+		const m = new Map(fetched[i]!);
 		for (const name of wanted) {
-			const first = runs[0]!.get(name)!;
-			const dims = first.dims.map((d, i) => (runs.every(r => r.get(name)!.dims[i] === d) ? d : null));
-			const sameRank = runs.every(r => r.get(name)!.dims.length === first.dims.length);
-			if (!sameRank) {
-				throw new Error(`tensor "${name}" changes rank with the input size; the graph cannot be differentiated statically`);
+			if (inputNames.has(name)) {
+				m.set(name, shapeOf(feeds[name], name));
 			}
-			shapes.set(name, {dtype: first.dtype, dims});
 		}
-	} finally {
-		await release(session);
+		return m;
+	});
+	for (const name of wanted) {
+		const first = runs[0]!.get(name)!;
+		const dims = first.dims.map((d, i) => (runs.every(r => r.get(name)!.dims[i] === d) ? d : null));
+		const sameRank = runs.every(r => r.get(name)!.dims.length === first.dims.length);
+		if (!sameRank) {
+			throw new Error(`tensor "${name}" changes rank with the input size; the graph cannot be differentiated statically`);
+		}
+		shapes.set(name, {dtype: first.dtype, dims});
 	}
 	return shapes;
 }

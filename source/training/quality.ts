@@ -12,7 +12,8 @@
 import {encodeExample, loadJudgeFolder, type JudgeFolder} from '../judges/judge-folder.js';
 import {buildLossGraph, inspectCausalLm, type CausalLmInterface} from '../onnx/judge-graph.js';
 import {createSession, release, run, type OrtSession} from '../onnx/ort.js';
-import {encodeModel, readModel} from '../onnx/proto.js';
+import {encodeModel} from '../onnx/proto.js';
+import {readModel} from '../onnx/model-file.js';
 import {generateCorpus, makeExample, type CorpusExample, type InstructionSentence} from './corpus.js';
 import {makeBatch, type EncodedExample} from './data.js';
 import {greedyDecode} from './greedy.js';

@@ -35,22 +35,43 @@ test('batched scores equal one-by-one scores (padding invariance), and attributi
 	assert.equal(attributed.importance[0]!.length, SEGMENTS.length);
 });
 
+/** A pool that calls `onRun` as each run is submitted: cancellation lands mid-run at a known point, not by a timer. */
+class SteppedPool extends OrtPool {
+	onRun?: (count: number) => void;
+	/** Runs submitted since it was last set to 0. */
+	count = 0;
+
+	override run(...args: Parameters<OrtPool['run']>) {
+		const result = super.run(...args);
+		this.onRun?.(++this.count);
+		return result;
+	}
+}
+
 test('attribution cancelled mid-run rejects with AbortError and leaves no rejection unhandled (its extra score pass too)', async () => {
-	const judge = await OnnxJudge.open(writeTinyJudge({family: 'llama', dtype: 'float32', seed: 5}), {pool, limits: {maxBatch: 1, maxTokens: 1 << 16}});
+	const stepped = new SteppedPool({workers: 2});
+	const judge = await OnnxJudge.open(writeTinyJudge({family: 'llama', dtype: 'float32', seed: 5}), {pool: stepped, limits: {maxBatch: 1, maxTokens: 1 << 16}});
 	const unhandled: unknown[] = [];
 	const onUnhandled = (reason: unknown) => unhandled.push(reason);
 	process.on('unhandledRejection', onUnhandled);
 	try {
-		for (const delay of [0, 1, 5, 20]) {
+		// Cancelled before any run, and after the 1st, 2nd, 3rd and 5th run was submitted (attribution batches and
+		// the extra score pass are in flight together).
+		for (const after of [0, 1, 2, 3, 5]) {
 			const controller = new AbortController();
-			const attributed = judge.attribute(SEGMENTS, EXAMPLES, controller.signal);
-			setTimeout(() => controller.abort(), delay);
-			await assert.rejects(attributed, {name: 'AbortError'}, `cancelled after ${delay} ms`);
+			stepped.count = 0;
+			stepped.onRun = count => count === after && controller.abort();
+			if (after === 0) {
+				controller.abort();
+			}
+			await assert.rejects(judge.attribute(SEGMENTS, EXAMPLES, controller.signal), {name: 'AbortError'}, `cancelled after run ${after}`);
+			stepped.onRun = undefined;
 		}
 		// Unhandled rejections are reported after the microtask queue drains: give them the chance.
-		await new Promise(resolve => setTimeout(resolve, 50));
+		await new Promise(resolve => setImmediate(resolve));
 	} finally {
 		process.off('unhandledRejection', onUnhandled);
+		await stepped.close();
 	}
 	assert.deepEqual(unhandled, []);
 });

@@ -10,7 +10,8 @@ import {readHubConfig, writeHubFolder} from '../../source/onnx/builders/hub-fold
 import {buildLlama, randomLlamaWeights, type LlamaConfig} from '../../source/onnx/builders/llama.js';
 import {tensorOf, type Model, type Tensor} from '../../source/onnx/ir.js';
 import {createSession, ortTensor, run, type OrtSession, type OrtTensor} from '../../source/onnx/ort.js';
-import {encodeModel, readModel} from '../../source/onnx/proto.js';
+import {encodeModel} from '../../source/onnx/proto.js';
+import {readModel} from '../../source/onnx/model-file.js';
 
 type Weights = Map<string, Tensor>;
 type Vec = number[];

@@ -7,7 +7,7 @@ import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {UserError} from '../../errors.js';
 import type {Model} from '../ir.js';
-import {writeModel} from '../proto.js';
+import {writeModel} from '../model-file.js';
 import type {FloatDType} from './common.js';
 import {checkGpt2Config, type Gpt2Config} from './gpt2.js';
 import {checkLlamaConfig, type LlamaConfig} from './llama.js';

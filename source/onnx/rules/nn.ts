@@ -2,7 +2,7 @@
  * Gradients of the neural-network ops of a transformer block: Softmax, LogSoftmax, Gemm, LayerNormalization.
  */
 import {registerGrad, UnsupportedOpError, type GradContext} from '../autodiff.js';
-import {attrFloat, attrInt} from '../ir.js';
+import {attr, attrFloat, attrInt} from '../ir.js';
 
 const range = (from: number, to: number) => Array.from({length: to - from}, (_, i) => from + i);
 
@@ -45,7 +45,7 @@ registerGrad('LogSoftmax', {
 
 /**
  * Y = alpha * A' B' + beta * C with A' = transA ? A^T : A, B' = transB ? B^T : B (2-D), C optional and
- * unidirectionally broadcast to Y. Written with MatMul/Transpose so it holds at every opset.
+ * unidirectionally broadcast to Y.
  */
 registerGrad('Gemm', {
 	rule: ({b, node, dy, needs, unbroadcast, scalar}) => {
@@ -61,9 +61,14 @@ registerGrad('Gemm', {
 		let da: string | undefined;
 		let db: string | undefined;
 		if (needs[0]) {
-			// dA' = alpha g B'^T, and B'^T is B itself when transB.
-			const daT = b.op('MatMul', [g, transB ? bm : t(bm)]);
-			da = scale(transA ? t(daT) : daT, alpha);
+			// dA' = alpha g B'^T: a Gemm that reads B as stored (transB flipped), never a Transpose of it. B is usually a
+			// weight, and onnxruntime would fold Transpose(weight) into a second copy of it (see gemm-weights.ts).
+			// Gemm's C is optional from opset 11; below it, MatMul and Transpose.
+			const daT =
+				b.opset >= 11
+					? b.op('Gemm', [g, bm], {transB: attr.int(transB ? 0 : 1), alpha: attr.float(alpha)})
+					: scale(b.op('MatMul', [g, transB ? bm : t(bm)]), alpha);
+			da = transA ? t(daT) : daT;
 		}
 		if (needs[1]) {
 			// dB' = alpha A'^T g, and A'^T is A itself when transA.
