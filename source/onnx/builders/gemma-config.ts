@@ -162,7 +162,7 @@ function checked<C extends GemmaConfig>(r: HfConfigReader, c: C): C {
  * the models were trained with the approximation); another explicit hidden_act is taken as written.
  */
 export function readGemmaConfig(json: Record<string, unknown>, file: string): GemmaConfig {
-	const r = new HfConfigReader(json, file);
+	const r: HfConfigReader = new HfConfigReader(json, file);
 	const act = r.has('hidden_activation') ? activationAt(r, 'hidden_activation', 'gelu_pytorch_tanh') : r.raw('hidden_act') === 'gelu' ? 'gelu_pytorch_tanh' : activationAt(r, 'hidden_act', 'gelu_pytorch_tanh');
 	return checked(r, readCommon(r, {hidden: 3072, intermediate: 24576, layers: 28, heads: 16, kvHeads: 16}, act));
 }
@@ -174,7 +174,7 @@ function defaultOrNone(r: HfConfigReader, key: string, fallback: number): number
 
 /** config.json to a Gemma2Config with Gemma2Config's defaults. */
 export function readGemma2Config(json: Record<string, unknown>, file: string): Gemma2Config {
-	const r = new HfConfigReader(json, file);
+	const r: HfConfigReader = new HfConfigReader(json, file);
 	const common = readCommon(r, {hidden: 2304, intermediate: 9216, layers: 26, heads: 8, kvHeads: 4}, activationAt(r, 'hidden_activation', 'gelu_pytorch_tanh'));
 	const types = r.raw('layer_types');
 	if (types !== undefined && types !== null && !Array.isArray(types)) {

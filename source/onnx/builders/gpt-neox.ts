@@ -187,7 +187,7 @@ export function randomGptNeoxWeights(c: GptNeoxConfig, seed = 0): Map<string, Te
  * rope_parameters' partial_rotary_factor and rope_theta (transformers 5); no RoPE scaling.
  */
 export function readGptNeoxConfig(json: Record<string, unknown>, file: string): GptNeoxConfig {
-	const r = new HfConfigReader(json, file);
+	const r: HfConfigReader = new HfConfigReader(json, file);
 	const rope = r.rope({theta: 10000, partialRotaryFactor: 0.25, thetaKey: 'rotary_emb_base', partialKey: 'rotary_pct'});
 	if (rope.type !== 'default') {
 		r.failField(rope.typeField, `RoPE scaling is not supported for GPT-NeoX (expected none), got ${JSON.stringify(rope.type)}`);

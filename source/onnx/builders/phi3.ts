@@ -218,7 +218,7 @@ const PHI3_ACTIVATIONS = ['silu', 'gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu
 
 /** config.json to a Phi3Config with Phi3Config's defaults; anything unsupported is a UserError naming the field. */
 export function readPhi3Config(json: Record<string, unknown>, file: string): Phi3Config {
-	const r = new HfConfigReader(json, file);
+	const r: HfConfigReader = new HfConfigReader(json, file);
 	const hiddenSize = r.int('hidden_size', 3072);
 	const numAttentionHeads = r.int('num_attention_heads', 32);
 	const hiddenAct = r.str('hidden_act', 'silu');
