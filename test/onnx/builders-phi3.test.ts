@@ -96,8 +96,9 @@ test('phi3: LongRoPE switches to the long factors once max(position_ids) + 1 exc
 	assertClose(logits, reference(c, w, ids, 'long'), 1e-9, 'long table');
 	const short = reference(c, w, ids, 'short');
 	assert.ok(Math.max(...logits.flatMap((r, i) => r.map((v, j) => Math.abs(v - short[i]![j]!)))) > 1e-3, 'the tables differ in effect');
-	// The same first 8 tokens alone stay on the short table.
-	assertClose(logitsOf((await forward(s, io(c), 'float64', [ids.slice(0, 8)])).logits!), reference(c, w, ids.slice(0, 8), 'short'), 1e-9, 'short table');
+	// At the boundary: 8 tokens (positions 0..7) stay on the short table, 9 tokens switch.
+	assertClose(logitsOf((await forward(s, io(c), 'float64', [ids.slice(0, 8)])).logits!), reference(c, w, ids.slice(0, 8), 'short'), 1e-9, '8 tokens, short table');
+	assertClose(logitsOf((await forward(s, io(c), 'float64', [ids.slice(0, 9)])).logits!), reference(c, w, ids.slice(0, 9), 'long'), 1e-9, '9 tokens, long table');
 	assert.ok(Math.abs(phi3AttentionFactor(c) - Math.sqrt(1 + Math.log(4) / Math.log(8))) < 1e-15);
 	await s.release();
 });
