@@ -232,6 +232,6 @@ export function checkStructure(model: Model, weights: Weights, io: DecoderIo, em
 		if (n.outputs.some(o => up.has(o))) n.inputs.forEach(i => up.add(i));
 	}
 	const onPath = new Set(g.nodes.filter(n => n.inputs.some(i => down.has(i)) && n.outputs.some(o => up.has(o))).map(n => n.op));
-	const allowed = 'MatMul Add Mul Div Neg Pow Sqrt Tanh Erf Sigmoid Softmax ReduceMean Transpose Reshape Unsqueeze Expand Where Concat Split Gather LayerNormalization';
+	const allowed = 'MatMul Add Sub Mul Div Neg Pow Sqrt Exp Tanh Erf Sigmoid Softmax ReduceMean Transpose Reshape Unsqueeze Expand Where Concat Split Gather LayerNormalization Less GreaterOrEqual';
 	assert.deepEqual([...onPath].filter(op => !allowed.split(' ').includes(op)), []);
 }
