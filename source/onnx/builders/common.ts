@@ -123,9 +123,11 @@ export function decoderModel(name: string, io: DecoderIo): Model {
 
 /**
  * The boolean mask [batch, 1, seq, past + seq] of allowed attention: key j is visible to query i when it is not
- * padding (attention_mask 1) and not in the future (j <= past + i). Index arithmetic only: no weight flows here.
+ * padding (attention_mask 1) and not in the future (j <= past + i). With a sliding window W, also only when it is
+ * one of the W most recent (j > past + i - W, transformers' sliding_window_overlay). Index arithmetic only: no
+ * weight flows here.
  */
-export function attentionAllowed(b: GraphBuilder): string {
+export function attentionAllowed(b: GraphBuilder, slidingWindow?: number): string {
 	const total = b.op('Shape', ['attention_mask'], {start: attr.int(1), end: attr.int(2)});
 	const seq = b.op('Shape', ['input_ids'], {start: attr.int(1), end: attr.int(2)});
 	const totalS = b.squeeze(total, [0]);
@@ -133,7 +135,11 @@ export function attentionAllowed(b: GraphBuilder): string {
 	const one = b.scalar(1, 'int64');
 	const keyPos = b.op('Range', [b.scalar(0, 'int64'), totalS, one]); // [T]
 	const queryPos = b.unsqueeze(b.op('Range', [past, totalS, one]), [1]); // [S, 1]
-	const causal = b.op('LessOrEqual', [keyPos, queryPos]); // [S, T]
+	let causal = b.op('LessOrEqual', [keyPos, queryPos]); // [S, T]
+	if (slidingWindow !== undefined) {
+		const recent = b.op('Greater', [keyPos, b.op('Sub', [queryPos, b.scalar(slidingWindow, 'int64')])]);
+		causal = b.op('And', [causal, recent]);
+	}
 	const notPad = b.unsqueeze(b.cast('attention_mask', 'bool'), [1, 2]); // [B, 1, 1, T]
 	return b.op('And', [notPad, causal]);
 }
@@ -169,6 +175,10 @@ export type AttentionArgs = {
 	dtype: FloatDType;
 	/** The boolean mask from attentionAllowed. */
 	allowed: string;
+	/** Factor of the query-key scores (default 1 / sqrt(headDim)). */
+	scale?: number;
+	/** Soft cap of the scaled scores before the mask (Gemma 2's attn_logit_softcapping); none when absent. */
+	softcap?: number;
 };
 
 /**
@@ -182,12 +192,19 @@ export function attention(b: GraphBuilder, q: string, k: string, v: string, a: A
 	const kAll = repeatKv(b, keys, a);
 	const vAll = repeatKv(b, values, a);
 	const scores = b.op('MatMul', [q, b.op('Transpose', [kAll], {perm: attr.ints([0, 1, 3, 2])})]);
-	const scaled = b.op('Mul', [scores, b.scalar(1 / Math.sqrt(a.headDim), a.dtype)]);
-	const masked = b.op('Where', [a.allowed, scaled, b.scalar(MASKED_SCORE, a.dtype)]);
+	const scaled = b.op('Mul', [scores, b.scalar(a.scale ?? 1 / Math.sqrt(a.headDim), a.dtype)]);
+	const capped = a.softcap === undefined ? scaled : softcap(b, scaled, a.softcap, a.dtype);
+	const masked = b.op('Where', [a.allowed, capped, b.scalar(MASKED_SCORE, a.dtype)]);
 	const probs = b.softmax(masked, 3, 4);
 	const context = b.op('MatMul', [probs, vAll]); // [B, H, S, D]
 	const t = b.op('Transpose', [context], {perm: attr.ints([0, 2, 1, 3])});
 	return b.op('Reshape', [t, b.int64s([0, 0, a.numHeads * a.headDim])]);
+}
+
+/** cap * tanh(x / cap): Gemma 2's soft capping of the attention scores and of the final logits. */
+export function softcap(b: GraphBuilder, x: string, cap: number, dtype: FloatDType): string {
+	const c = b.scalar(cap, dtype);
+	return b.op('Mul', [b.op('Tanh', [b.op('Div', [x, c])]), c]);
 }
 
 /** [B, KV, T, D] to [B, H, T, D] by repeating each key/value head H / KV times (HF's repeat_kv order). */
