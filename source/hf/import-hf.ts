@@ -94,14 +94,14 @@ async function judgeJson(source: string, checkpoint: Checkpoint, name: string) {
 	const template = tokenizerConfig['chat_template'];
 	const chat = existsSync(path.join(source, 'chat_template.jinja')) || (typeof template === 'string' && template.trim() !== '') || Array.isArray(template);
 	const named = (key: string, id: number | undefined): {token?: string} => {
-		const value = tokenizerConfig[key];
-		if (typeof value === 'string' || (typeof value === 'object' && value !== null)) return {};
+		// Named (or deliberately null, as Qwen's bos_token) by tokenizer_config.json: the judge reads it from there.
+		if (Object.hasOwn(tokenizerConfig, key)) return {};
 		const token = id === undefined ? undefined : tokenizer.tokenString(id);
 		return token === undefined ? {} : {token};
 	};
 	const bos = named('bos_token', checkpoint.tokens.bosTokenId);
 	const eos = named('eos_token', checkpoint.tokens.eosTokenIds[0]);
-	const hasEos = eos.token !== undefined || typeof tokenizerConfig['eos_token'] === 'string' || typeof tokenizerConfig['eos_token'] === 'object';
+	const hasEos = eos.token !== undefined || typeof tokenizerConfig['eos_token'] === 'string' || (typeof tokenizerConfig['eos_token'] === 'object' && tokenizerConfig['eos_token'] !== null);
 	return {
 		name,
 		description: `imported from the Hugging Face checkpoint ${path.basename(source)} (${checkpoint.architecture}, ${checkpoint.parameters.toLocaleString('en-US')} parameters)`,

@@ -57,7 +57,7 @@ export function readLlamaFamily(json: Record<string, unknown>, file: string, var
 	if (variant === 'llama' && r.bool('mlp_bias', false)) config.mlpBias = true;
 	if (variant === 'qwen3') config.qkNorm = true;
 	const window = slidingWindow(r, variant, numHiddenLayers);
-	if (window && window.size < maxPositionEmbeddings) {
+	if (window && window.layers.length > 0 && window.size < maxPositionEmbeddings) {
 		config.slidingWindow = window.size;
 		if (window.layers.length < numHiddenLayers) config.slidingLayers = window.layers;
 	}

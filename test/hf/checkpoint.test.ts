@@ -156,3 +156,17 @@ test('transformers 5 configs (rope_parameters, dtype) read like transformers 4 o
 		assert.deepEqual(c.arch.readConfig(v5, 'config.json'), c.config, c.name);
 	}
 });
+
+test('Qwen sliding windows follow layer_types or use_sliding_window / max_window_layers; a window that cannot bind is left out', () => {
+	const base = qwen2Architecture.configJson({...llama, attentionBias: 'qkv'});
+	const read = (patch: Record<string, unknown>) => qwen2Architecture.readConfig({...base, ...patch}, 'config.json') as LlamaConfig;
+	assert.equal(read({sliding_window: 32, layer_types: ['full_attention', 'full_attention']}).slidingWindow, undefined, 'no sliding layer');
+	assert.deepEqual(read({sliding_window: 32, layer_types: ['full_attention', 'sliding_attention']}).slidingLayers, [1]);
+	const v4 = {...base, layer_types: undefined};
+	assert.equal(read({...v4, sliding_window: 32, use_sliding_window: false}).slidingWindow, undefined);
+	const on = read({...v4, sliding_window: 32, use_sliding_window: true, max_window_layers: 1});
+	assert.deepEqual([on.slidingWindow, on.slidingLayers], [32, [1]]);
+	assert.equal(read({...v4, sliding_window: 4096, use_sliding_window: true, max_window_layers: 0}).slidingWindow, undefined, 'longer than max_position_embeddings');
+	const mistral = mistralArchitecture.readConfig({...mistralArchitecture.configJson(llama), sliding_window: 16}, 'config.json') as LlamaConfig;
+	assert.deepEqual([mistral.slidingWindow, mistral.slidingLayers], [16, undefined]);
+});
