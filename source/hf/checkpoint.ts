@@ -9,7 +9,8 @@ import {UserError} from '../errors.js';
 import {bytesPerElement, lazyTensor, sizeOf, type Model, type Tensor} from '../onnx/ir.js';
 import {ConfigReader, computeDType} from './config-reader.js';
 import {architectureFor} from './registry.js';
-import {INDEX_FILE, SINGLE_FILE, readCheckpointEntries, safetensorsTensor} from './safetensors.js';
+import {INDEX_FILE, SINGLE_FILE, readCheckpointEntries} from './safetensors-folder.js';
+import {safetensorsTensor} from './safetensors.js';
 
 /** Special token ids from config.json and generation_config.json. */
 export type CheckpointTokens = {

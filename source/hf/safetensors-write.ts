@@ -7,7 +7,7 @@ import {closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, write
 import path from 'node:path';
 import {sizeOf, type Tensor} from '../onnx/ir.js';
 import {f32ToBf16, f32ToF16} from './float-convert.js';
-import {INDEX_FILE, SINGLE_FILE} from './safetensors.js';
+import {INDEX_FILE, SINGLE_FILE} from './safetensors-folder.js';
 
 /** How float tensors are stored. */
 export type StoredFloat = 'F32' | 'F16' | 'BF16' | 'F64';

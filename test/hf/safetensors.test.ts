@@ -6,7 +6,8 @@ import {after, test} from 'node:test';
 import {f16round} from '@petamoriken/float16';
 import {UserError} from '../../source/errors.js';
 import {bf16ToF32, f16ToF32, f32ToBf16, f32ToF16} from '../../source/hf/float-convert.js';
-import {readCheckpointEntries, readSafetensors, readSafetensorsHeader, safetensorsTensor} from '../../source/hf/safetensors.js';
+import {readCheckpointEntries} from '../../source/hf/safetensors-folder.js';
+import {readSafetensors, readSafetensorsHeader, safetensorsTensor} from '../../source/hf/safetensors.js';
 import {writeCheckpointWeights, writeSafetensors} from '../../source/hf/safetensors-write.js';
 import {isLazy, tensorOf, type Tensor} from '../../source/onnx/ir.js';
 
