@@ -121,6 +121,7 @@ export async function run(quick: boolean): Promise<void> {
 				import_s: Number(results['import-hf'].seconds.toFixed(1)),
 				import_peak_rss_gib: Number(results['import-hf'].peakRssGiB.toFixed(2)),
 				model_onnx_gb: Number(((results['import-hf'].outBytes ?? 0) / 1e9).toFixed(2)),
+				load_average: Number(os.loadavg()[0]!.toFixed(1)),
 			},
 			{
 				quick,
