@@ -7,6 +7,7 @@ import {registerCommand} from './index.js';
 registerCommand('judges check', async () => (await import('./judges.js')).judgesCheckCommand);
 registerCommand('judges generate', async () => (await import('./judges.js')).judgesGenerateCommand);
 registerCommand('judges import-llama2c', async () => (await import('./judges.js')).judgesImportCommand);
+registerCommand('judges import-hf', async () => (await import('./judges.js')).judgesImportHfCommand);
 registerCommand('optimize', async () => (await import('./optimize.js')).optimizeCommand);
 registerCommand('resume', async () => (await import('./resume.js')).resumeCommand);
 registerCommand('sessions', async () => (await import('./sessions.js')).sessionsCommand);

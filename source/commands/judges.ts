@@ -6,6 +6,7 @@ import {checkJudge, type CheckReport} from '../judges/check.js';
 import {greedyFromIds} from '../judges/generate.js';
 import {resolveJudge} from '../judges/judge-set.js';
 import {importLlama2c} from '../judges/llama2c-import.js';
+import {importHfCommand} from './import-hf.js';
 import {OnnxJudge} from '../judges/onnx-judge.js';
 import {OrtPool} from '../judges/pool.js';
 import type {Command, Flags} from './types.js';
@@ -97,3 +98,6 @@ export const judgesImportCommand: Command = {
 		return 0;
 	},
 };
+
+/** `gmpo judges import-hf <hf-folder> [<out-dir>]` (commands/import-hf.ts). */
+export const judgesImportHfCommand: Command = importHfCommand;

@@ -99,6 +99,8 @@ export type SegmentImportance = {
 	agreement: {a: string; b: string; tau: number}[];
 	/** How the importances were computed. */
 	method: 'gradient' | 'loo';
+	/** Why a judge fell back to leave-one-out when gradients were asked for, by judge (absent when none did). */
+	fallbacks?: Record<string, string>;
 	/** Per-judge importances after normalisation (what was aggregated), aligned with segmentIds. */
 	normalised?: Record<string, number[]>;
 	/** The normalisation applied before aggregation. */

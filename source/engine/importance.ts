@@ -20,6 +20,12 @@ export type RoundImportance = {
 	objectives?: ObjectiveReport;
 };
 
+/** The importance with the judges' leave-one-out fallback reasons, when any judge fell back (logged with it). */
+function withFallbacks(importance: SegmentImportance, attribution: Attribution, judges: readonly string[]): SegmentImportance {
+	const fallbacks = Object.fromEntries(judges.filter(j => attribution.fallbacks[j] !== undefined).map(j => [j, attribution.fallbacks[j]!]));
+	return Object.keys(fallbacks).length > 0 ? {...importance, fallbacks} : importance;
+}
+
 /** Aggregates the selection judges' attribution over judges (and combines objectives). */
 export function buildImportance(
 	attribution: Attribution,
@@ -32,7 +38,7 @@ export function buildImportance(
 		aggregateImportance({segmentIds, perJudge, losses, method, normalisation: task.normalisation, aggregation: task.aggregation});
 	if (task.objectives === undefined) {
 		const perJudge = Object.fromEntries(judges.map(j => [j, attribution.importance[j]['']]));
-		return {importance: aggregate(perJudge, attribution.losses)};
+		return {importance: withFallbacks(aggregate(perJudge, attribution.losses), attribution, judges)};
 	}
 	const vectors: Record<string, number[]> = {};
 	for (const o of objectives) {
@@ -48,7 +54,7 @@ export function buildImportance(
 	const perJudge = Object.fromEntries(
 		judges.map(j => [j, segmentIds.map((_, k) => objectives.reduce((s, o) => s + o.weight * attribution.importance[j][o.name][k], 0))]),
 	);
-	const importance = {...aggregate(perJudge, attribution.losses), aggregate: combined.direction};
+	const importance = withFallbacks({...aggregate(perJudge, attribution.losses), aggregate: combined.direction}, attribution, judges);
 	return {
 		importance,
 		objectives: {

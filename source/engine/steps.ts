@@ -35,7 +35,11 @@ export async function advance(host: EngineHost, work: RoundWork, regenerate: boo
 		Object.assign(work.current, result.losses);
 		Object.assign(work.currentObjectives, result.objectiveLosses);
 		work.exampleLosses = result.exampleLosses;
-		for (const [judge, why] of Object.entries(result.fallbacks)) work.notes.push(`judge ${judge} used leave-one-out: ${why}`);
+		for (const [judge, why] of Object.entries(result.fallbacks)) {
+			const text = `judge ${judge} used leave-one-out: ${why}`;
+			work.notes.push(text);
+			host.emit({type: 'note', round: work.round, level: 'warn', text});
+		}
 		const segmentIds = host.segments.map(s => s.id);
 		work.importance = buildImportance(result, {segmentIds, judges: judges.map(j => j.info.name), objectives: host.objectives, task: host.task});
 		if (!retarget(host, work, work.override)) return;

@@ -21,9 +21,10 @@ export type Architecture<C> = {
 	weightShapes(config: C): Map<string, number[]>;
 	/**
 	 * Checkpoint key as found in a file (some hub checkpoints omit or add a prefix) to the name weightShapes uses;
-	 * undefined to drop the key (buffers such as GPT-2's attn.bias). Identity when absent.
+	 * undefined to drop the key (buffers such as GPT-2's attn.bias, an lm_head.weight saved beside a tied
+	 * embedding). Identity when absent.
 	 */
-	canonicalName?(key: string): string | undefined;
+	canonicalName?(key: string, config: C): string | undefined;
 	/** The decoder graph over `weights` (named as weightShapes), which become its initializers. */
 	build(config: C, weights: ReadonlyMap<string, Tensor>): Model;
 	/** Seeded random weights of the checkpoint's shapes (float32 or float64 as the config says). */

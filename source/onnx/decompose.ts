@@ -15,10 +15,13 @@ export function registerDecomposition(op: string, domain: string, fn: Decomposit
 	decompositions.set(`${domain}:${op}`, fn);
 }
 
-/** Replace every node that has a decomposition (in place). Returns how many nodes were rewritten. */
-export function decomposeContribOps(model: Model): number {
+/**
+ * Replace every node that has a decomposition (in place), or only those `only` accepts. Returns how many nodes were
+ * rewritten.
+ */
+export function decomposeContribOps(model: Model, only?: (node: Node) => boolean): number {
 	const graph = model.graph;
-	const todo = graph.nodes.filter(n => decompositions.has(`${n.domain}:${n.op}`));
+	const todo = graph.nodes.filter(n => decompositions.has(`${n.domain}:${n.op}`) && (!only || only(n)));
 	if (todo.length === 0) {
 		return 0;
 	}

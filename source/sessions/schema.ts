@@ -36,6 +36,8 @@ const importance = z.looseObject({
 	aggregate: z.array(z.number()),
 	agreement: z.array(z.looseObject({a: z.string(), b: z.string(), tau: z.number()})),
 	method: z.enum(['gradient', 'loo']),
+	/** Why judges fell back to leave-one-out, by judge. */
+	fallbacks: z.record(z.string(), z.string()).optional(),
 });
 
 const usage = z.object({promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0)});

@@ -134,10 +134,10 @@ test('gpt_neox: readConfig reads EleutherAI/pythia-160m (and the transformers 5 
 	assert.deepEqual(gptNeoxArchitecture.readConfig({...rest, rope_parameters: {rope_theta: 10000, partial_rotary_factor: 0.25, rope_type: 'default'}}, 'config.json'), c);
 	const canonical = gptNeoxArchitecture.canonicalName!;
 	for (const dropped of ['gpt_neox.layers.0.attention.bias', 'gpt_neox.layers.3.attention.masked_bias', 'gpt_neox.layers.0.attention.rotary_emb.inv_freq']) {
-		assert.equal(canonical(dropped), undefined, dropped);
+		assert.equal(canonical(dropped, c), undefined, dropped);
 	}
 	for (const kept of ['gpt_neox.layers.0.attention.dense.bias', 'gpt_neox.layers.0.attention.query_key_value.bias', 'embed_out.weight']) {
-		assert.equal(canonical(kept), kept);
+		assert.equal(canonical(kept, c), kept);
 	}
 });
 

@@ -41,11 +41,16 @@ export type Gpt2Config = {
 	padTokenId?: number;
 	/** Float type of the weights, the cache and the logits. */
 	dtype: FloatDType;
+	/** Inner size of the MLP when it is not 4 * nEmbd. */
+	nInner?: number;
+	/** The MLP's activation when it is not the tanh GELU ("gelu_new"): "gelu" is the exact, erf form. */
+	activation?: 'gelu';
 };
 
 /** The Hugging Face parameter names of a GPT-2 model and their shapes (the LM head is tied to wte). */
 export function gpt2WeightShapes(config: Gpt2Config): Map<string, number[]> {
 	const d = config.nEmbd;
+	const inner = config.nInner ?? 4 * d;
 	const shapes = new Map<string, number[]>([
 		['transformer.wte.weight', [config.vocabSize, d]],
 		['transformer.wpe.weight', [config.nPositions, d]],
@@ -60,9 +65,9 @@ export function gpt2WeightShapes(config: Gpt2Config): Map<string, number[]> {
 		shapes.set(`${p}attn.c_proj.bias`, [d]);
 		shapes.set(`${p}ln_2.weight`, [d]);
 		shapes.set(`${p}ln_2.bias`, [d]);
-		shapes.set(`${p}mlp.c_fc.weight`, [d, 4 * d]);
-		shapes.set(`${p}mlp.c_fc.bias`, [4 * d]);
-		shapes.set(`${p}mlp.c_proj.weight`, [4 * d, d]);
+		shapes.set(`${p}mlp.c_fc.weight`, [d, inner]);
+		shapes.set(`${p}mlp.c_fc.bias`, [inner]);
+		shapes.set(`${p}mlp.c_proj.weight`, [inner, d]);
 		shapes.set(`${p}mlp.c_proj.bias`, [d]);
 	}
 	shapes.set('transformer.ln_f.weight', [d]);
@@ -93,8 +98,9 @@ export function randomGpt2Weights(config: Gpt2Config, seed = 0): Map<string, Ten
 
 /** Throw on a configuration no GPT-2 graph can have. */
 export function checkGpt2Config(config: Gpt2Config): void {
-	for (const key of ['vocabSize', 'nPositions', 'nEmbd', 'nLayer', 'nHead'] as const) {
-		if (!Number.isInteger(config[key]) || config[key] <= 0) {
+	for (const key of ['vocabSize', 'nPositions', 'nEmbd', 'nLayer', 'nHead', 'nInner'] as const) {
+		if (config[key] === undefined && key === 'nInner') continue;
+		if (!Number.isInteger(config[key]) || config[key]! <= 0) {
 			throw new Error(`GPT-2 config: ${key} must be a positive integer, got ${config[key]}`);
 		}
 	}
@@ -127,7 +133,8 @@ export function buildGpt2(config: Gpt2Config, weights: ReadonlyMap<string, Tenso
 		const context = attention(b, q!, k!, v!, {layer: i, numHeads: config.nHead, numKvHeads: config.nHead, headDim, dtype: config.dtype, allowed});
 		h = b.op('Add', [h, conv1d(b, context, `${p}attn.c_proj.weight`, `${p}attn.c_proj.bias`)]);
 		const m = layerNorm(b, h, `${p}ln_2`, config.layerNormEpsilon);
-		const f = geluTanh(b, conv1d(b, m, `${p}mlp.c_fc.weight`, `${p}mlp.c_fc.bias`), config.dtype);
+		const fc = conv1d(b, m, `${p}mlp.c_fc.weight`, `${p}mlp.c_fc.bias`);
+		const f = config.activation === 'gelu' ? geluErf(b, fc, config.dtype) : geluTanh(b, fc, config.dtype);
 		h = b.op('Add', [h, conv1d(b, f, `${p}mlp.c_proj.weight`, `${p}mlp.c_proj.bias`)]);
 	}
 	const final = layerNorm(b, h, 'transformer.ln_f', config.layerNormEpsilon);
@@ -147,4 +154,10 @@ function geluTanh(b: GraphBuilder, x: string, dtype: FloatDType): string {
 	const t = b.op('Tanh', [b.op('Mul', [inner, b.scalar(Math.sqrt(2 / Math.PI), dtype)])]);
 	const half = b.op('Mul', [x, b.scalar(0.5, dtype)]);
 	return b.op('Mul', [half, b.op('Add', [t, b.scalar(1, dtype)])]);
+}
+
+/** The exact GELU 0.5 x (1 + erf(x / sqrt 2)) ("gelu" in transformers). */
+function geluErf(b: GraphBuilder, x: string, dtype: FloatDType): string {
+	const e = b.op('Erf', [b.op('Mul', [x, b.scalar(Math.SQRT1_2, dtype)])]);
+	return b.op('Mul', [b.op('Mul', [x, b.scalar(0.5, dtype)]), b.op('Add', [e, b.scalar(1, dtype)])]);
 }
