@@ -75,7 +75,7 @@ test('bad folders: one UserError naming the file and the field, nothing written'
 	const configOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
 	const setConfig = (dir: string, patch: Record<string, unknown>) => writeFileSync(path.join(dir, 'config.json'), JSON.stringify({...configOf(dir), ...patch}));
 
-	await assert.rejects(loadCheckpoint(edit(d => setConfig(d, {model_type: 'bert'}))), userError(/"bert" is not supported; supported model types: gpt2, llama, mistral, qwen2, qwen3/, {file: 'config.json', field: 'model_type'}));
+	await assert.rejects(loadCheckpoint(edit(d => setConfig(d, {model_type: 'bert'}))), userError(/"bert" is not supported; supported model types: gemma, gemma2, gpt2, gpt_neox, llama, mistral, phi3, qwen2, qwen3/, {file: 'config.json', field: 'model_type'}));
 	await assert.rejects(loadCheckpoint(edit(d => setConfig(d, {num_attention_heads: 'two'}))), userError(/expected a number/, {field: 'num_attention_heads'}));
 	await assert.rejects(loadCheckpoint(edit(d => setConfig(d, {rope_scaling: {rope_type: 'yarn', factor: 4}}))), userError(/RoPE type "yarn" is not supported/, {field: 'rope_scaling.rope_type'}));
 	await assert.rejects(loadCheckpoint(edit(d => setConfig(d, {hidden_act: 'gelu'}))), userError(/only "silu"/, {field: 'hidden_act'}));
