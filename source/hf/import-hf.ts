@@ -8,7 +8,7 @@ import {copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSy
 import path from 'node:path';
 import {UserError} from '../errors.js';
 import type {Model} from '../onnx/ir.js';
-import {writeModel} from '../onnx/model-file.js';
+import {writeModelExternal} from '../onnx/model-file.js';
 import {tokenizerFromJson} from '../judges/tokenizer.js';
 import {loadCheckpoint, type Checkpoint, type LoadCheckpointOptions} from './checkpoint.js';
 
@@ -16,11 +16,11 @@ import {loadCheckpoint, type Checkpoint, type LoadCheckpointOptions} from './che
 const COPIED = ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'special_tokens_map.json', 'generation_config.json', 'config.json', 'README.md', 'LICENSE', 'LICENSE.txt', 'NOTICE'];
 
 /**
- * Write a judge's ONNX model. The one place the importer writes model.onnx, so the storage of its weights (inline
- * today, external data for big models) is decided here.
+ * Write a judge's ONNX model: the graph in model.onnx, the weights streamed one tensor at a time into
+ * model.onnx_data beside it (Optimum's layout), so a model of any size imports without holding its weights twice.
  */
-export function writeJudgeModel(file: string, model: Model): void {
-	writeModel(file, model);
+export async function writeJudgeModel(file: string, model: Model, signal?: AbortSignal): Promise<void> {
+	await writeModelExternal(file, model, {dataDir: path.dirname(file), dataFile: 'model.onnx_data', signal});
 }
 
 /** What an import wrote. */
@@ -65,7 +65,7 @@ export async function importHf(hfDir: string, outDir?: string, options: LoadChec
 		for (const name of COPIED) {
 			if (existsSync(path.join(source, name))) copyFileSync(path.join(source, name), path.join(tmp, name));
 		}
-		writeJudgeModel(path.join(tmp, 'model.onnx'), checkpoint.model);
+		await writeJudgeModel(path.join(tmp, 'model.onnx'), checkpoint.model, options.signal);
 		options.signal?.throwIfAborted();
 		writeFileSync(path.join(tmp, 'judge.json'), `${JSON.stringify(judge, null, 2)}\n`);
 		if (existsSync(out)) rmSync(out, {recursive: true});

@@ -25,11 +25,15 @@ import {isFloat, sizeOf, type Model} from '../onnx/ir.js';
 import {buildLossGraph, inspectCausalLm, JudgeGraphError, probeFeeds, type Baseline, type CausalLmInterface} from '../onnx/judge-graph.js';
 import {locationUnder, readModel, tensorBytes, writeModelExternal} from '../onnx/model-file.js';
 import {unifiedGraph, type ExtraOutput} from '../onnx/unified-graph.js';
+import {loadCheckpoint} from '../hf/checkpoint.js';
 import {fingerprint, fingerprintKey, type Fingerprint} from './fingerprint.js';
 import {poolProbeRunner} from './probe.js';
 
 /** Bump when the surgery, the autodiff or the cache layout changes what they write, so entries are rebuilt. */
 const CACHE_VERSION = 3;
+
+/** Bytes of tensors made in memory that a graph referencing its weights in place may still hold inline. */
+const FOREIGN_INLINE_BYTES = 64 * 2 ** 20;
 
 /** Where cached judge graphs live: $GMPO_CACHE_DIR, else ~/.cache/gmpo. */
 export function cacheDir(): string {
@@ -123,10 +127,40 @@ export async function judgeGraphs(modelPath: string, options: JudgeGraphsOptions
 }
 
 /**
+ * Build (or find in the cache) the graph of the Hugging Face checkpoint in `dir`: gmpo's builders make the ONNX
+ * graph (structure only: the weights are read and converted from the safetensors files when the cache entry is
+ * written, once). fp32 weights are referenced in place; others are converted into the entry's weights.bin.
+ */
+export async function checkpointGraphs(dir: string, options: JudgeGraphsOptions = {}): Promise<JudgeGraphs> {
+	options.onProgress?.({phase: 'scanning'});
+	const checkpoint = await loadCheckpoint(dir, {
+		signal: options.signal,
+		onProgress: (done, total) => options.onProgress?.({phase: 'converting weights', fraction: done / total}),
+	});
+	const root = path.resolve(dir);
+	const files = readdirSync(root)
+		.filter(name => name === 'config.json' || name.endsWith('.safetensors') || name.endsWith('.safetensors.index.json'))
+		.sort()
+		.map(name => path.join(root, name));
+	// The graph is gmpo's own build: its structure is part of the key, so a change in a builder is a new entry.
+	return graphsOf(checkpoint.model, files, root, {...options, structure: structureHash(checkpoint.model)});
+}
+
+/** A hash of a model's structure: nodes, attributes, and the names, types and shapes of its initializers. */
+function structureHash(model: Model): string {
+	const hash = createHash('sha256');
+	hash.update(JSON.stringify(model.graph.nodes, (_, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array, String) : typeof v === 'bigint' ? String(v) : v)));
+	for (const [name, t] of model.graph.initializers) {
+		hash.update(`|${name}:${t.dtype}[${t.dims.join(',')}]`);
+	}
+	return hash.digest('hex');
+}
+
+/**
  * The cached graph of a model already in memory (weights as lazy tensors): `sources` are the files it was read
  * from, `home` the folder whose files may be referenced in place.
  */
-export async function graphsOf(model: Model, sources: string[], home: string, options: JudgeGraphsOptions): Promise<JudgeGraphs> {
+export async function graphsOf(model: Model, sources: string[], home: string, options: JudgeGraphsOptions & {structure?: string}): Promise<JudgeGraphs> {
 	let info: CausalLmInterface;
 	try {
 		info = inspectCausalLm(model);
@@ -139,7 +173,7 @@ export async function graphsOf(model: Model, sources: string[], home: string, op
 	const prints = sources.map(fingerprint);
 	const baseline = options.baseline ?? 'zero';
 	const key = createHash('sha256')
-		.update(`v${CACHE_VERSION}|${baseline}|${options.padTokenId ?? ''}|${fingerprintKey(prints)}`)
+		.update(`v${CACHE_VERSION}|${baseline}|${options.padTokenId ?? ''}|${options.structure ?? ''}|${fingerprintKey(prints)}`)
 		.digest('hex')
 		.slice(0, 24);
 	const entry = path.join(cacheDir(), key);
@@ -196,7 +230,14 @@ async function build(source: Model, info: CausalLmInterface, context: BuildConte
 	let model = source;
 	// Weights not lying under the model's folder (converted or generated in memory) are written once, here, and the
 	// model read back over that file: the probe and the judge graph then reference them in place.
-	const inPlace = [...model.graph.initializers.values()].every(t => tensorBytes(t) < 4096 || (t.stored && locationUnder(home, t.stored.file) !== undefined));
+	let foreign = 0;
+	for (const t of model.graph.initializers.values()) {
+		if (tensorBytes(t) >= 4096 && !(t.stored && locationUnder(home, t.stored.file) !== undefined)) {
+			foreign += tensorBytes(t);
+		}
+	}
+	// A few constants made in memory (rotary tables, scales) go inline in the graph; weights go to weights.bin.
+	const inPlace = foreign < FOREIGN_INLINE_BYTES;
 	const dataDir = inPlace ? home : tmp;
 	if (!inPlace) {
 		onProgress?.({phase: 'converting weights', fraction: 0});

@@ -57,8 +57,11 @@ export const judgeConfigSchema = z
 		 * is used (present in Optimum exports).
 		 */
 		family: z.string().trim().min(1).optional(),
-		/** The ONNX model, relative to the folder. */
-		model: z.string().min(1).default('model.onnx'),
+		/**
+		 * The ONNX model, relative to the folder. When absent: model.onnx if the folder has one, else the folder's
+		 * Hugging Face checkpoint (config.json and safetensors), built into an ONNX graph on first use.
+		 */
+		model: z.string().min(1).optional(),
 		/** The Hugging Face tokenizer.json, relative to the folder. */
 		tokenizer: z.string().min(1).default('tokenizer.json'),
 		/** Prompt format; plain with the default template when absent. */

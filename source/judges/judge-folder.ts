@@ -7,6 +7,7 @@
 import {readdir, readFile, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {UserError} from '../errors.js';
+import {isCheckpointFolder} from '../hf/checkpoint.js';
 import {createFormatter, type JudgeFormatter, type RenderedText} from './format.js';
 import {parseJudgeConfig, type JudgeConfig} from './judge-config.js';
 import {encodeJudgeText, type Framing, type JudgeTokens} from './segment-map.js';
@@ -20,7 +21,9 @@ export type JudgeFolder = {
 	config: JudgeConfig;
 	/** Model family: judge.json's, else config.json's model_type, else "unknown". */
 	family: string;
-	/** Absolute path of the ONNX model (exists). */
+	/** What the judge runs: an ONNX model file, or a Hugging Face checkpoint folder gmpo builds a graph from. */
+	kind: 'onnx' | 'checkpoint';
+	/** Absolute path of the ONNX model (exists), or of the checkpoint folder. */
 	modelPath: string;
 	/** Absolute path of tokenizer.json. */
 	tokenizerPath: string;
@@ -50,7 +53,7 @@ export async function loadJudgeFolder(dir: string): Promise<JudgeFolder> {
 	const judgeFile = path.join(root, 'judge.json');
 	const judgeText = await readFile(judgeFile, 'utf8').catch(() => undefined);
 	if (judgeText === undefined) {
-		throw new UserError('missing judge.json: a judge folder needs one next to the model and tokenizer.json', {
+		throw new UserError('missing judge.json: a judge folder needs one next to the model and tokenizer.json ({"name": "my-judge"} is enough)', {
 			file: judgeFile,
 		});
 	}
@@ -58,12 +61,7 @@ export async function loadJudgeFolder(dir: string): Promise<JudgeFolder> {
 	if (!parsed.ok) throw new UserError(parsed.issue.message, {file: judgeFile, field: parsed.issue.field || undefined});
 	const config = parsed.config;
 
-	const modelPath = path.resolve(root, config.model);
-	if (!(await isFile(modelPath))) {
-		const found = await onnxFilesIn(root);
-		const hint = found.length > 0 ? `; the folder has ${found.join(', ')}: name one in "model"` : '';
-		throw new UserError(`model file not found${hint}`, {file: modelPath, field: 'model'});
-	}
+	const {kind, modelPath} = await resolveModel(root, config.model);
 
 	const tokenizerPath = path.resolve(root, config.tokenizer);
 	const tokenizerText = await readFile(tokenizerPath, 'utf8').catch(() => undefined);
@@ -114,6 +112,7 @@ export async function loadJudgeFolder(dir: string): Promise<JudgeFolder> {
 		dir: root,
 		config,
 		family: config.family ?? stringField(modelConfig, 'model_type') ?? 'unknown',
+		kind,
 		modelPath,
 		tokenizerPath,
 		tokenizer,
@@ -237,6 +236,28 @@ function parseJson(text: string, file: string): unknown {
 	} catch (error) {
 		throw new UserError(`not valid JSON: ${messageOf(error)}`, {file});
 	}
+}
+
+/**
+ * The model a judge folder runs: judge.json's `model` (an ONNX file), else model.onnx, else the folder's Hugging
+ * Face checkpoint.
+ */
+async function resolveModel(root: string, named: string | undefined): Promise<{kind: 'onnx' | 'checkpoint'; modelPath: string}> {
+	const modelPath = path.resolve(root, named ?? 'model.onnx');
+	if (await isFile(modelPath)) {
+		return {kind: 'onnx', modelPath};
+	}
+	if (named === undefined && isCheckpointFolder(root)) {
+		return {kind: 'checkpoint', modelPath: root};
+	}
+	const found = await onnxFilesIn(root);
+	const hint =
+		found.length > 0
+			? `; the folder has ${found.join(', ')}: name one in "model"`
+			: named === undefined
+				? '; a judge folder holds model.onnx, or a Hugging Face checkpoint (config.json and model.safetensors)'
+				: '';
+	throw new UserError(`model file not found${hint}`, {file: modelPath, field: 'model'});
 }
 
 async function onnxFilesIn(root: string): Promise<string[]> {

@@ -8,7 +8,7 @@
 import type {Tensor} from '../onnx/ir.js';
 import {batchFeeds, limitsForBudget, makeBatches, segmentMask, type BatchLimits, type EncodedExample, type JudgeLimits} from './batching.js';
 import {encodeExample, loadJudgeFolder, type JudgeFolder} from './judge-folder.js';
-import {judgeGraphs, type BuildProgress, type JudgeGraphs} from './graph-cache.js';
+import {checkpointGraphs, judgeGraphs, type BuildProgress, type JudgeGraphs} from './graph-cache.js';
 import type {OrtPool} from './pool.js';
 import {prefixFeeds, sharedPrefixLength, suffixExamples, withPrefix} from './prefix-cache.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from './types.js';
@@ -79,7 +79,8 @@ export class OnnxJudge implements Judge {
 		const folder = await loadJudgeFolder(dir);
 		const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
 		const baseline = options.baseline ?? folder.config.attribution.baseline;
-		const graphs = await judgeGraphs(folder.modelPath, {baseline, padTokenId, signal: options.signal, onProgress: options.onProgress});
+		const build = {baseline, padTokenId, signal: options.signal, onProgress: options.onProgress};
+		const graphs = folder.kind === 'checkpoint' ? await checkpointGraphs(folder.modelPath, build) : await judgeGraphs(folder.modelPath, build);
 		return new OnnxJudge(folder, graphs, {...options, maskPoint: options.maskPoint ?? folder.config.attribution.maskPoint});
 	}
 

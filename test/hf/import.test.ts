@@ -45,7 +45,7 @@ test('a folder with a chat template becomes a chat judge that scores the EOS tok
 	const judge = JSON.parse(readFileSync(path.join(out, 'judge.json'), 'utf8'));
 	assert.equal(judge.format.type, 'chat');
 	assert.equal(judge.eos, 'always');
-	assert.deepEqual(readdirSync(out).sort(), ['config.json', 'judge.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+	assert.deepEqual(readdirSync(out).sort(), ['config.json', 'judge.json', 'model.onnx', 'model.onnx_data', 'tokenizer.json', 'tokenizer_config.json']);
 	const loaded = await loadJudgeFolder(out);
 	assert.equal(loaded.family, 'llama');
 	assert.deepEqual(loaded.framing.suffix, [vocab - 2]);
@@ -116,8 +116,9 @@ test('progress counts every weight once up to the total; a cancelled import leav
 	const seen: [number, number][] = [];
 	const loaded = await loadCheckpoint(dir, {onProgress: (done, total) => seen.push([done, total])});
 	assert.equal(seen.length, 0, 'opening reads no weights');
-	writeJudgeModel(path.join(work, 'once.onnx'), loaded.model);
-	writeJudgeModel(path.join(work, 'twice.onnx'), loaded.model);
+	// Each into a folder of its own: weights already stored under the target folder would be referenced, not read.
+	await writeJudgeModel(path.join(mkdtempSync(path.join(work, 'once-')), 'model.onnx'), loaded.model);
+	await writeJudgeModel(path.join(mkdtempSync(path.join(work, 'twice-')), 'model.onnx'), loaded.model);
 	assert.equal(seen.length, weights.size);
 	assert.deepEqual(seen.at(-1), [loaded.weightBytes, loaded.weightBytes]);
 	assert.ok(seen.every(([d], i) => i === 0 || d > seen[i - 1]![0]));

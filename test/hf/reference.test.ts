@@ -28,21 +28,28 @@ after(async () => {
 type Case = {case: string; segments: string[]; input: string; target: string; context_ids: number[]; target_ids: number[]; loss: number; grad_zero_m1: number[]; grad_mean_m05: number[]; loss_mean_m05: number};
 
 /** The README's judge.json: plain {prompt}{input}, no target prefix, no BOS or EOS. */
-const judgeJson = (name: string, model: string) => ({
+const judgeJson = (name: string, model?: string) => ({
 	name,
-	model,
+	...(model ? {model} : {}),
 	format: {type: 'plain', template: '{prompt}{input}', targetPrefix: ''},
 	bos: 'never',
 	eos: 'never',
 });
 
-/** A judge folder of `arch`: the checkpoint imported by gmpo, or the reference's ONNX export. */
-async function judgeFolder(arch: string, source: 'checkpoint' | 'onnx'): Promise<string> {
+/**
+ * A judge folder of `arch`: the checkpoint imported by gmpo, the checkpoint folder itself with a judge.json (gmpo
+ * builds its graph on first use), or the reference's ONNX export.
+ */
+async function judgeFolder(arch: string, source: 'checkpoint' | 'direct' | 'onnx'): Promise<string> {
 	const dir = path.join(work, `${arch}-${source}`);
 	if (existsSync(dir)) return dir;
 	if (source === 'checkpoint') {
 		await importHf(path.join(REFERENCE, arch), dir);
 		writeFileSync(path.join(dir, 'judge.json'), JSON.stringify(judgeJson(`${arch}-hf`, 'model.onnx')));
+	} else if (source === 'direct') {
+		cpSync(path.join(REFERENCE, arch), dir, {recursive: true});
+		rmSync(path.join(dir, 'onnx'), {recursive: true});
+		writeFileSync(path.join(dir, 'judge.json'), JSON.stringify(judgeJson(`${arch}-direct`)));
 	} else {
 		cpSync(path.join(REFERENCE, arch), dir, {recursive: true});
 		writeFileSync(path.join(dir, 'judge.json'), JSON.stringify(judgeJson(`${arch}-onnx`, 'onnx/model.onnx')));
@@ -59,7 +66,7 @@ function assertGradients(actual: number[], expected: number[], what: string): vo
 }
 
 for (const arch of ['llama', 'qwen2', 'gpt2']) {
-	for (const source of ['checkpoint', 'onnx'] as const) {
+	for (const source of ['checkpoint', 'direct', 'onnx'] as const) {
 		test(`${arch} ${source}: loss and segment gradients match the float64 oracle in both cases`, {skip: !present}, async () => {
 			const oracle = JSON.parse(readFileSync(path.join(REFERENCE, arch, 'oracle.json'), 'utf8')) as {cases: Case[]};
 			const dir = await judgeFolder(arch, source);

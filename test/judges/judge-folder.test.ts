@@ -130,7 +130,7 @@ test('broken folders each give one clear error', async () => {
 			'format.template',
 		],
 		['bad bos', {'judge.json': {name: 'j', bos: 'yes'}}, /auto/, 'bos'],
-		['no model', {'judge.json': {name: 'j'}, 'tokenizer.json': byteLevel}, /^model file not found$/, 'model'],
+		['no model', {'judge.json': {name: 'j'}, 'tokenizer.json': byteLevel}, /^model file not found; a judge folder holds model.onnx, or a Hugging Face checkpoint \(config.json and model.safetensors\)$/, 'model'],
 		[
 			'model elsewhere',
 			{'judge.json': {name: 'j'}, 'onnx/model.onnx': MODEL, 'decoder_model.onnx': MODEL, 'tokenizer.json': byteLevel},
