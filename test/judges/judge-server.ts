@@ -46,6 +46,8 @@ export type JudgeServer = {
 	received: Received[];
 	/** Faults for the next scoring requests (/v1/completions with echo, /generate with input_ids), in order. */
 	faults: Fault[];
+	/** Scoring requests answered normally before the faults apply (say, a judge's check when it opens). */
+	pass: number;
 	/** The model name served; change it to play a server restarted with another model. */
 	served: string;
 	/** Sequences whose log-probabilities were computed. */
@@ -108,6 +110,10 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
 	const error = (res: http.ServerResponse, status: number, message: string, type: string) => send(res, status, {object: 'error', message, type, param: null, code: status});
 
 	const faulty = (res: http.ServerResponse): boolean => {
+		if (state.faults.length > 0 && state.pass > 0) {
+			state.pass--;
+			return false;
+		}
 		const fault = state.faults.shift();
 		if (!fault) return false;
 		if ('hang' in fault) return true;
@@ -226,6 +232,7 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
 		url: `http://127.0.0.1:${port}`,
 		received: [],
 		faults: [],
+		pass: 0,
 		served: options.served ?? 'served-model',
 		sequences: 0,
 		scoringRequests: () => state.received.filter(r => (r.path === '/v1/completions' && r.body?.echo === true) || (r.path === '/generate' && r.body?.return_logprob === true && r.body?.input_ids !== undefined)),
