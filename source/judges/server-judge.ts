@@ -9,6 +9,7 @@
  * answers and serves the model, its tokenisation of a probe text agrees with the folder's, and it returns prompt
  * log-probabilities (a sample scored).
  */
+import {setMaxListeners} from 'node:events';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {UserError} from '../errors.js';
@@ -244,8 +245,12 @@ export class ServerJudge implements Judge {
 		return Array.from({length: Math.ceil(items.length / size)}, (_, b) => items.slice(b * size, (b + 1) * size));
 	}
 
+	/** The caller's signal and close(), as one; every request and queued batch of a call listens to it. */
 	private signal(signal?: AbortSignal): AbortSignal {
-		return signal ? AbortSignal.any([signal, this.#closed.signal]) : this.#closed.signal;
+		const both = signal ? AbortSignal.any([signal, this.#closed.signal]) : this.#closed.signal;
+		// Dozens of batches wait on it at once: not a leak, so no MaxListenersExceededWarning.
+		setMaxListeners(0, both);
+		return both;
 	}
 }
 
