@@ -115,18 +115,18 @@ export class ServerClient {
 		return this.request('GET', route, undefined, signal);
 	}
 
-	/** POST `body` as JSON to `route`, parsed JSON. */
-	post(route: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
-		return this.request('POST', route, body, signal);
+	/** POST `body` as JSON to `route`, parsed JSON; with `missingOk`, undefined when the server has no such route (404). */
+	post(route: string, body: unknown, signal?: AbortSignal, options: {missingOk?: boolean} = {}): Promise<unknown> {
+		return this.request('POST', route, body, signal, options.missingOk ?? false);
 	}
 
-	private async request(method: 'GET' | 'POST', route: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+	private async request(method: 'GET' | 'POST', route: string, body: unknown, signal?: AbortSignal, missingOk = false): Promise<unknown> {
 		const what = `${method} ${this.root}${route}`;
 		const cancel = signal ?? new AbortController().signal;
 		for (let attempt = 0; ; attempt++) {
 			cancel.throwIfAborted();
 			try {
-				return await this.attempt(method, route, body, what, cancel);
+				return await this.attempt(method, route, body, what, cancel, missingOk);
 			} catch (error) {
 				if (cancel.aborted) throw cancel.reason;
 				if (!(error instanceof Transient)) throw error;
@@ -141,7 +141,7 @@ export class ServerClient {
 	}
 
 	/** One attempt: the status, then the whole body, within the total timeout. */
-	private async attempt(method: string, route: string, body: unknown, what: string, signal: AbortSignal): Promise<unknown> {
+	private async attempt(method: string, route: string, body: unknown, what: string, signal: AbortSignal, missingOk: boolean): Promise<unknown> {
 		const timeout = new AbortController();
 		const timer = setTimeout(() => timeout.abort(), this.policy.timeoutMs);
 		const both = AbortSignal.any([signal, timeout.signal]);
@@ -160,6 +160,7 @@ export class ServerClient {
 			if (status === 401 || status === 403) {
 				throw this.fail(`${what} answered HTTP ${status} (${serverMessage(text)}): the server wants an API key; name its environment variable in "apiKeyEnv"`);
 			}
+			if (status === 404 && missingOk) return undefined;
 			if (status < 200 || status >= 300) throw this.fail(`${what} answered HTTP ${status}: ${serverMessage(text)}`);
 			try {
 				return JSON.parse(text);

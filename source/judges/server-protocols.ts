@@ -10,7 +10,8 @@
  * order) whose `logprobs.token_logprobs` holds the prompt tokens' log-probabilities (the first null), then the one
  * generated token's; `return_tokens_as_token_ids` makes `logprobs.tokens` read "token_id:<id>", which lets the
  * echo be checked id by id. POST /tokenize {model, prompt, add_special_tokens} answers {count, max_model_len,
- * tokens}; GET /v1/models answers {data: [{id, max_model_len}]}.
+ * tokens}; where it is not routed (Ray Serve's ingress), the same echo with the text as prompt names the server's ids.
+ * GET /v1/models answers {data: [{id, max_model_len}]}.
  *
  * SGLang (docs/basic_usage/sampling_params.md and native_api of sgl-project/sglang): POST /generate with
  * `input_ids` a list of id lists, `return_logprob: true`, `logprob_start_len: 0` and
@@ -72,6 +73,21 @@ const models = async (client: ServerClient, signal?: AbortSignal) => {
 	);
 };
 
+/**
+ * The server's ids for a text from an echoed completion, where /tokenize is not routed (Ray Serve's OpenAI ingress
+ * serves the /v1 endpoints only): the text goes out as text, the echo names every prompt token by id.
+ */
+async function echoProbe(client: ServerClient, model: string, text: string, signal?: AbortSignal): Promise<number[]> {
+	const route = 'POST /v1/completions';
+	const body = await client.post('/v1/completions', {model, prompt: text, echo: true, logprobs: 1, max_tokens: 1, temperature: 0, return_tokens_as_token_ids: true}, signal);
+	const choice = isObject(body) && Array.isArray(body.choices) && isObject(body.choices[0]) ? body.choices[0] : bad(client, 'vLLM', route, 'no "choices" list');
+	const tokens = isObject(choice.logprobs) && Array.isArray(choice.logprobs.tokens) ? choice.logprobs.tokens : bad(client, 'vLLM', route, 'no logprobs.tokens');
+	// The last token is the one generated (max_tokens 1).
+	const ids = tokens.slice(0, -1).map(t => (typeof t === 'string' && /^token_id:\d+$/.test(t) ? Number(t.slice(9)) : undefined));
+	if (ids.includes(undefined)) bad(client, 'vLLM', route, 'no /tokenize, and the echoed tokens are not "token_id:<id>" (a vLLM older than return_tokens_as_token_ids)');
+	return ids as number[];
+}
+
 const vllm: EngineProtocol = {
 	async promptLogprobs(client, model, sequences, signal) {
 		const route = 'POST /v1/completions';
@@ -95,7 +111,8 @@ const vllm: EngineProtocol = {
 		});
 	},
 	async tokenize(client, model, text, signal) {
-		const body = await client.post('/tokenize', {model, prompt: text, add_special_tokens: true}, signal);
+		const body = await client.post('/tokenize', {model, prompt: text, add_special_tokens: true}, signal, {missingOk: true});
+		if (body === undefined) return echoProbe(client, model, text, signal);
 		if (!isObject(body) || !Array.isArray(body.tokens) || !body.tokens.every(Number.isInteger)) bad(client, 'vLLM', 'POST /tokenize', 'no "tokens" list of ids');
 		return body.tokens as number[];
 	},

@@ -37,6 +37,8 @@ export type JudgeServerOptions = {
 	tokenizer?: TextTokenizer;
 	/** Answers completions without prompt log-probabilities, as Ollama and llama.cpp's server do. */
 	noPromptLogprobs?: boolean;
+	/** Routes no /tokenize, as Ray Serve's OpenAI ingress (the /v1 endpoints only). */
+	noTokenize?: boolean;
 };
 
 export type JudgeServer = {
@@ -141,9 +143,10 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
 
 	const completions = async (res: http.ServerResponse, body: Record<string, unknown>) => {
 		if (body.model !== state.served) return error(res, 404, `The model \`${String(body.model)}\` does not exist.`, 'NotFoundError');
-		const prompts = body.prompt as number[][];
+		// A text prompt (the tokenizer probe behind an ingress without /tokenize) is tokenised as vLLM does, with special tokens.
+		const prompts = typeof body.prompt === 'string' ? [(await tokenizer.encode(body.prompt, {addSpecialTokens: true})).ids] : (body.prompt as number[][]);
 		if (body.echo === true) {
-			if (faulty(res)) return;
+			if (typeof body.prompt !== 'string' && faulty(res)) return;
 			state.sequences += prompts.length;
 			const outputs = await forward(judge, prompts);
 			const asIds = body.return_tokens_as_token_ids === true;
@@ -215,7 +218,7 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
 					const card = {id: state.served, object: 'model', created: 0, owned_by: 'vllm', root: state.served, parent: null, max_model_len: judge.info.contextLength, permission: []};
 					return send(res, 200, {object: 'list', data: [card]});
 				}
-				if (route === 'POST /tokenize') {
+				if (route === 'POST /tokenize' && !options.noTokenize) {
 					const tokens = (await tokenizer.encode(String(body!.prompt), {addSpecialTokens: body!.add_special_tokens !== false})).ids;
 					return send(res, 200, {count: tokens.length, max_model_len: judge.info.contextLength, tokens, token_strs: null});
 				}
@@ -235,7 +238,7 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
 		pass: 0,
 		served: options.served ?? 'served-model',
 		sequences: 0,
-		scoringRequests: () => state.received.filter(r => (r.path === '/v1/completions' && r.body?.echo === true) || (r.path === '/generate' && r.body?.return_logprob === true && r.body?.input_ids !== undefined)),
+		scoringRequests: () => state.received.filter(r => (r.path === '/v1/completions' && r.body?.echo === true && typeof r.body.prompt !== 'string') || (r.path === '/generate' && r.body?.return_logprob === true && r.body?.input_ids !== undefined)),
 		close: async () => {
 			for (const timer of timers) clearInterval(timer);
 			server.closeAllConnections();

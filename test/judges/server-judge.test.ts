@@ -75,7 +75,9 @@ for (const engine of ['vllm', 'sglang'] as const) {
 	test(`${engine}: greedy answers of a server judge are the local judge's`, async () => {
 		const judge = await ServerJudge.open(writeServerJudge({url: server.url, engine}));
 		const inputs = ['apple', 'river'];
-		assert.deepEqual(await judge.generate(SEGMENTS, inputs, 8), await local.generate(SEGMENTS, inputs, 8));
+		const answers = await judge.generate(SEGMENTS, inputs, 8);
+		assert.ok(answers.every(a => a.length > 0), `the judge says something: ${JSON.stringify(answers)}`);
+		assert.deepEqual(answers, await local.generate(SEGMENTS, inputs, 8));
 	});
 }
 
@@ -97,6 +99,21 @@ test('a prompt too long for the judge fails alone; the others are scored', async
 	const [ok, tooLong] = judge.scoreMany([SEGMENTS.slice(3), long], EXAMPLES.slice(0, 2));
 	await assert.rejects(tooLong!, (error: Error) => !(error instanceof JudgeUnavailableError) && /judge "served": an example is \d+ tokens long, more than the judge's 60/.test(error.message));
 	assert.equal((await ok!).losses.length, 2);
+});
+
+test('behind an ingress without /tokenize (Ray Serve), the tokenizer is checked with an echoed probe', async () => {
+	const ingress = await startJudgeServer({judgeDir: mirroredDir(), pool, noTokenize: true});
+	const other = await startJudgeServer({judgeDir: mirroredDir(), pool, noTokenize: true, tokenizer: await tokenizerFromJson(await byteLevelTokenizerJson())});
+	try {
+		const judge = await ServerJudge.open(writeServerJudge({url: ingress.url}));
+		assert.ok(ingress.received.some(r => r.path === '/tokenize'), '/tokenize was tried first');
+		assert.ok(ingress.received.some(r => r.path === '/v1/completions' && typeof r.body?.prompt === 'string'), 'then the echoed probe');
+		assert.equal((await judge.score(SEGMENTS, EXAMPLES.slice(0, 2))).losses.length, 2);
+		await assert.rejects(ServerJudge.open(writeServerJudge({url: other.url})), {message: /the server tokenises a probe text differently from the tokenizer folder/});
+	} finally {
+		await ingress.close();
+		await other.close();
+	}
 });
 
 test('the API key comes from the variable apiKeyEnv names, is sent as a Bearer token and never shows in a message', async () => {
