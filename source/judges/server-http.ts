@@ -100,6 +100,8 @@ export class Limiter {
 export class ServerClient {
 	/** Requests sent (attempts included), for the judge's pass count. */
 	requests = 0;
+	/** Private, so that no inspection, log or JSON of the client shows it. */
+	readonly #apiKey?: string;
 
 	constructor(
 		/** For messages: `judge "name"`. */
@@ -107,8 +109,10 @@ export class ServerClient {
 		/** The server's root URL, without a trailing slash. */
 		readonly root: string,
 		readonly policy: HttpPolicy,
-		readonly apiKey?: string,
-	) {}
+		apiKey?: string,
+	) {
+		this.#apiKey = apiKey;
+	}
 
 	/** GET `route`, parsed JSON. */
 	get(route: string, signal?: AbortSignal): Promise<unknown> {
@@ -147,7 +151,7 @@ export class ServerClient {
 		const both = AbortSignal.any([signal, timeout.signal]);
 		const headers: Record<string, string> = {accept: 'application/json'};
 		if (body !== undefined) headers['content-type'] = 'application/json';
-		if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+		if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
 		this.requests++;
 		let status: number | undefined;
 		try {
