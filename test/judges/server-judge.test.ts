@@ -256,12 +256,15 @@ test('scoring is cancelled by its AbortSignal, also while a request hangs; nothi
 	assert.deepEqual(unhandled, []);
 });
 
-test('a judge folder with an unknown kind says which kinds there are', async () => {
+test('a judge folder with an unknown kind says which kinds there are; a server judge where a model folder is needed says so', async () => {
+	const {loadJudgeFolder} = await import('../../source/judges/judge-folder.js');
 	const {dir, cleanup} = await makeFolder({'judge.json': {kind: 'remote', name: 'x'}});
 	try {
-		const {loadJudgeFolder} = await import('../../source/judges/judge-folder.js');
-		await assert.rejects(loadJudgeFolder(dir), (error: Error & {line?: string}) => /kind: expected "onnx" \(a model folder, the default\) or "server"/.test(error.line ?? ''));
+		await assert.rejects(loadJudgeFolder(dir), (error: Error & {line?: string}) => /judge\.json: kind: expected "onnx" \(a model folder, the default\) or "server"/.test(error.line ?? ''));
 	} finally {
 		await cleanup();
 	}
+	await assert.rejects(loadJudgeFolder(writeServerJudge({url: server.url})), (error: Error & {line?: string}) =>
+		/judge\.json: kind: a judge on an inference server: this needs a local model folder \(kind "onnx"\)$/.test(error.line ?? ''),
+	);
 });
