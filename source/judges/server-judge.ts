@@ -131,8 +131,11 @@ export class ServerJudge implements Judge {
 			contextLength: parts.config.maxTokens ?? options.contextLength ?? parts.text.maxTokens,
 			gradient: {available: false, reason: `an inference server (${parts.config.engine}) returns log-probabilities, not gradients: importances are deletion leave-one-out`},
 		};
-		// A judge-level context length (from the server) also bounds what encodeExample accepts.
-		if (this.info.contextLength !== undefined) this.parts.text.maxTokens = this.info.contextLength;
+		// The context length (judge.json's, else the server's) bounds what encodeExample accepts, less the one token
+		// vLLM generates after the echoed prompt: a sequence too long is refused here, as for a local judge, instead
+		// of failing the whole request on the server.
+		const length = this.info.contextLength;
+		if (length !== undefined) this.parts.text.maxTokens = parts.config.engine === 'vllm' ? length - 1 : length;
 	}
 
 	/** Opens the server judge in `dir`: loads it, then checks the model, the tokenizer and a sample score. */
