@@ -178,7 +178,9 @@ export async function attributePrompt(input: MeasureInput & {method?: 'auto' | '
 		const name = judge.info.name;
 		const perObjective: Record<string, number[]> = {};
 		m.importance[name] = {};
-		const loo = input.method === 'loo' || !judge.info.gradient.available;
+		// A judge without gradients runs leave-one-out here directly; its reason is the one its info gives.
+		const unavailable = judge.info.gradient.available ? undefined : judge.info.gradient.reason;
+		const loo = input.method === 'loo' || unavailable !== undefined;
 		for (const o of input.objectives) {
 			input.signal.throwIfAborted();
 			const examples = judgeExamples(input.examples, o);
@@ -191,8 +193,8 @@ export async function attributePrompt(input: MeasureInput & {method?: 'auto' | '
 			perObjective[o.name] = result.losses;
 			m.importance[name][o.name] = weightedImportance(result.importance, weights, input.segments.length);
 			m.methods[name] = result.method;
-			const why = result.fallbackReason ?? (input.method !== 'loo' && !judge.info.gradient.available ? judge.info.gradient.reason : undefined);
-			if (why) m.fallbacks[name] = why;
+			const fallback = result.fallbackReason ?? (input.method === 'loo' ? undefined : unavailable);
+			if (fallback) m.fallbacks[name] = fallback;
 			m.passes += result.passes;
 			input.onProgress?.(++done, total);
 		}
