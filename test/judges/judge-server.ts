@@ -59,8 +59,11 @@ export type JudgeServer = {
 	close(): Promise<void>;
 };
 
-/** Log-probability of every token of each sequence given the ones before ([0] is null), and the greedy next token. */
-async function forward(judge: OnnxJudge, sequences: number[][]): Promise<{logprobs: (number | null)[]; next: number; nextLogprob: number}[]> {
+/**
+ * Log-probability of every token of each sequence given the ones before ([0] is null), and the greedy next token:
+ * the judge folder's model.onnx run for its logits at every position, in the judge's pool.
+ */
+async function forward(judge: OnnxJudge, pool: OrtPool, sequences: number[][]): Promise<{logprobs: (number | null)[]; next: number; nextLogprob: number}[]> {
 	const B = sequences.length;
 	const T = Math.max(...sequences.map(s => s.length));
 	const ids = new BigInt64Array(B * T);
@@ -79,7 +82,7 @@ async function forward(judge: OnnxJudge, sequences: number[][]): Promise<{logpro
 	const feeds: Record<string, Tensor> = {input_ids: {dtype: 'int64', dims: [B, T], data: ids}, attention_mask: {dtype: 'int64', dims: [B, T], data: mask}};
 	if (info.hasPositionIds) feeds.position_ids = {dtype: 'int64', dims: [B, T], data: positions};
 	for (const p of info.pastInputs) feeds[p.name] = {dtype: p.dtype, dims: [B, p.heads, 0, p.headDim], data: new Float32Array(0)};
-	const logits = await judge.runLogits(feeds);
+	const logits = (await pool.run({key: `loopback-server-${judge.folder.modelPath}`, modelPath: judge.folder.modelPath, feeds, outputs: ['logits']})).logits!;
 	const V = logits.dims[2]!;
 	const data = logits.data as Float32Array;
 	// log_softmax of the logits at position t, read at token `id` (float64 arithmetic on the float32 logits).
@@ -148,7 +151,7 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
 		if (body.echo === true) {
 			if (typeof body.prompt !== 'string' && faulty(res)) return;
 			state.sequences += prompts.length;
-			const outputs = await forward(judge, prompts);
+			const outputs = await forward(judge, options.pool, prompts);
 			const asIds = body.return_tokens_as_token_ids === true;
 			const choices = prompts.map((ids, index) => {
 				const {logprobs, next, nextLogprob} = outputs[index]!;
@@ -196,7 +199,7 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
 		let results;
 		if (body.return_logprob === true) {
 			state.sequences += inputs.length;
-			const outputs = await forward(judge, inputs);
+			const outputs = await forward(judge, options.pool, inputs);
 			results = inputs.map((ids, i) => ({text: '', output_ids: [], meta_info: meta(ids, outputs[i]!.logprobs, [])}));
 		} else {
 			const generated = await greedyFromIds(judge, inputs, sampling.max_new_tokens ?? 128, sampling.stop_token_ids ?? []);
