@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	judges: () => import('./judges.js'),
 	scoring: () => import('./scoring.js'),
 	scale: () => import('./scale.js'),
+	server: () => import('./server.js'),
 	fidelity: () => import('./fidelity.js'),
 	tui: () => import('./tui.js'),
 	method: () => import('./method.js'),

@@ -9,6 +9,7 @@ import {importLlama2c} from '../judges/llama2c-import.js';
 import {importHfCommand} from './import-hf.js';
 import {OnnxJudge} from '../judges/onnx-judge.js';
 import {OrtPool} from '../judges/pool.js';
+import {isServerJudgeFolder} from '../judges/server-config.js';
 import type {Command, Flags} from './types.js';
 
 function needArgs(args: string[], count: number, usage: string): void {
@@ -38,9 +39,11 @@ export const judgesCheckCommand: Command = {
 	usage: 'gmpo judges check <dir|name> [--json]   check a judge folder (gradients, loss, finite-difference spot check)',
 	async run(args: string[], flags: Flags) {
 		needArgs(args, 1, 'judges check <dir|name>');
+		const dir = resolveJudge(args[0]!);
+		if (await isServerJudgeFolder(dir)) return (await import('../judges/server-check.js')).runServerCheck(dir, flags.json === true, process.stdout);
 		const pool = new OrtPool();
 		try {
-			const report = await checkJudge(resolveJudge(args[0]!), pool);
+			const report = await checkJudge(dir, pool);
 			if (flags.json) {
 				process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 			} else {

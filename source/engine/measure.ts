@@ -7,7 +7,7 @@
  */
 import type {TaskExample} from '../core/task.js';
 import type {JudgeLosses} from '../core/types.js';
-import type {AttributionMethod, Judge, JudgeExample} from '../judges/types.js';
+import type {AttributionMethod, Judge, JudgeExample, ScoreResult} from '../judges/types.js';
 
 /** One objective: its name (the key in `targets`) and weight. Single-objective tasks have one, named "". */
 export type Objective = {
@@ -128,6 +128,41 @@ export async function scorePrompt(input: MeasureInput): Promise<Measurement> {
 		record(m, judge.info.name, input.objectives, perObjective, weights);
 	}
 	return m;
+}
+
+/**
+ * Losses of several prompts, one function per prompt that measures it when called (in order, as scorePrompt
+ * does). Judges that batch across prompts (Judge.scoreMany: a server judge) get every prompt at once, before the
+ * first call, so their requests run while the local judges work; the others are asked when the prompt's function
+ * is called. A prompt a judge refuses fails its own call only.
+ */
+export function scorePrompts(input: Omit<MeasureInput, 'segments' | 'onProgress'> & {prompts: readonly (readonly string[])[]}): (() => Promise<Measurement>)[] {
+	const weights = input.examples.map(weightOf);
+	const early = new Map<Judge, Record<string, Promise<ScoreResult>[]>>();
+	for (const judge of input.judges) {
+		if (!judge.scoreMany) continue;
+		const perObjective: Record<string, Promise<ScoreResult>[]> = {};
+		for (const o of input.objectives) {
+			perObjective[o.name] = judge.scoreMany(input.prompts, judgeExamples(input.examples, o), input.signal);
+			// Each is awaited by its prompt's call; a call never made (the round stopped) must not leave an unhandled rejection.
+			for (const p of perObjective[o.name]) p.catch(() => {});
+		}
+		early.set(judge, perObjective);
+	}
+	return input.prompts.map((segments, i) => async () => {
+		const m = emptyMeasurement();
+		for (const judge of input.judges) {
+			const perObjective: Record<string, number[]> = {};
+			for (const o of input.objectives) {
+				input.signal.throwIfAborted();
+				const pending = early.get(judge)?.[o.name][i];
+				perObjective[o.name] = (await (pending ?? judge.score(segments, judgeExamples(input.examples, o), input.signal))).losses;
+				m.passes += 1;
+			}
+			record(m, judge.info.name, input.objectives, perObjective, weights);
+		}
+		return m;
+	});
 }
 
 /**

@@ -7,11 +7,12 @@ import {joinSegments} from '../core/segment.js';
 import type {TaskExample} from '../core/task.js';
 import type {JudgeLosses, Segment} from '../core/types.js';
 import {isUserError} from '../errors.js';
+import {JudgeUnavailableError} from '../judges/types.js';
 import {proposeCandidates} from './candidates.js';
 import type {EngineHost} from './host.js';
 import {buildImportance, chooseTargets, hardExamples} from './importance.js';
 import {finiteLosses, logScores} from './log-scores.js';
-import {attributePrompt, scorePrompt} from './measure.js';
+import {attributePrompt, scorePrompt, scorePrompts} from './measure.js';
 import {isBlocked, type RoundWork} from './view.js';
 
 /**
@@ -107,6 +108,8 @@ async function scoreRound(host: EngineHost, work: RoundWork, examples: TaskExamp
 		const common = {examples, objectives: host.objectives};
 		await host.attempt(work, 'scoring', async (signal, live) => {
 			let done = 0;
+			// Judges that batch across prompts (server judges) start on every candidate now.
+			const scorers = scorePrompts({...common, judges, prompts: todo.map(c => c.segments.map(s => s.text)), signal});
 			if (missing.length > 0) {
 				const m = await scorePrompt({...common, judges: missing, segments: texts, signal});
 				if (!live()) return;
@@ -115,13 +118,14 @@ async function scoreRound(host: EngineHost, work: RoundWork, examples: TaskExamp
 				Object.assign(work.currentObjectives, m.objectiveLosses);
 				host.emit({type: 'candidate-scored', round: work.round, losses: {...work.current}, done: ++done, total});
 			}
-			for (const c of todo) {
+			for (const [i, c] of todo.entries()) {
 				let m;
 				try {
-					m = await scorePrompt({...common, judges, segments: c.segments.map(s => s.text), signal});
+					m = await scorers[i]!();
 				} catch (error) {
-					// A judge refusing one candidate (too long for its context) rules out the candidate, not the round.
-					if (!isUserError(error) || signal.aborted) throw error;
+					// A judge refusing one candidate (too long for its context) rules out the candidate, not the round; a
+					// judge that cannot answer at all (its server is down) stops the round.
+					if (!isUserError(error) || error instanceof JudgeUnavailableError || signal.aborted) throw error;
 					if (!live()) return;
 					work.failed.set(c.id, error.line);
 					work.notes.push(`candidate ${c.id} cannot be scored: ${error.line}`);

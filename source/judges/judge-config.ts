@@ -48,6 +48,15 @@ export const judgeFormatSchema = z.discriminatedUnion('type', [plainFormatSchema
 
 export const judgeConfigSchema = z
 	.object({
+		/** A model folder (the default); a judge on an inference server is kind "server" (server-config.ts). */
+		kind: z
+			.literal('onnx', {
+				error: issue =>
+					issue.input === 'server'
+						? 'a judge on an inference server: this needs a local model folder (kind "onnx")'
+						: 'expected "onnx" (a model folder, the default) or "server" (a judge on an inference server)',
+			})
+			.optional(),
 		/** Name shown in tables and used as the judge's key in sessions. */
 		name: z.string().trim().min(1),
 		/** What the judge does, for the judges list. */

@@ -63,6 +63,21 @@ export async function loadJudgeFolder(dir: string): Promise<JudgeFolder> {
 
 	const {kind, modelPath} = await resolveModel(root, config.model);
 
+	return {dir: root, config, kind, modelPath, ...(await loadJudgeText(root, config, judgeFile))};
+}
+
+/** What the text side of a judge reads from judge.json (an ONNX judge's or a server judge's). */
+export type JudgeTextConfig = Pick<JudgeConfig, 'name' | 'family' | 'tokenizer' | 'format' | 'maxTokens' | 'bos' | 'eos' | 'bosToken' | 'eosToken'>;
+
+/** The text side of a judge: how it renders and tokenises, read from a folder holding the Hugging Face tokenizer files. */
+export type JudgeText = Omit<JudgeFolder, 'dir' | 'config' | 'kind' | 'modelPath'>;
+
+/**
+ * Loads the tokenizer, special tokens, framing and formatter from `root` (tokenizer.json, tokenizer_config.json,
+ * chat_template.jinja, config.json): shared by ONNX judges and judges on an inference server, so both render and
+ * tokenise a text identically. Problems are reported against `judgeFile`.
+ */
+export async function loadJudgeText(root: string, config: JudgeTextConfig, judgeFile: string): Promise<JudgeText> {
 	const tokenizerPath = path.resolve(root, config.tokenizer);
 	const tokenizerText = await readFile(tokenizerPath, 'utf8').catch(() => undefined);
 	if (tokenizerText === undefined) {
@@ -109,11 +124,7 @@ export async function loadJudgeFolder(dir: string): Promise<JudgeFolder> {
 	}
 
 	return {
-		dir: root,
-		config,
 		family: config.family ?? stringField(modelConfig, 'model_type') ?? 'unknown',
-		kind,
-		modelPath,
 		tokenizerPath,
 		tokenizer,
 		chatTemplate,
@@ -129,7 +140,7 @@ export async function loadJudgeFolder(dir: string): Promise<JudgeFolder> {
  * context, since a truncated text would be scored as if it were whole.
  */
 export async function encodeExample(
-	judge: JudgeFolder,
+	judge: JudgeText & {config: {name: string}},
 	segments: readonly string[],
 	input: string,
 	target: string,
@@ -147,7 +158,7 @@ export async function encodeExample(
 }
 
 function resolveFraming(
-	config: JudgeConfig,
+	config: JudgeTextConfig,
 	tokenizer: TextTokenizer,
 	specialTokens: Record<string, string>,
 	judgeFile: string,

@@ -9,6 +9,8 @@ import {UserError} from '../errors.js';
 import type {Baseline} from '../onnx/judge-graph.js';
 import {OnnxJudge} from './onnx-judge.js';
 import {OrtPool, type PoolOptions} from './pool.js';
+import {isServerJudgeFolder} from './server-config.js';
+import {ServerJudge} from './server-judge.js';
 import type {Judge} from './types.js';
 
 /** The bundled models folder (models/ at the package root, from source or from dist). */
@@ -65,11 +67,16 @@ export async function openJudges(names: string[] | undefined, options: OpenJudge
 	}
 	const folders = list.map(resolveJudge);
 	const pool = new OrtPool(options.pool);
+	const judges: Judge[] = [];
+	const close = async () => {
+		await Promise.all(judges.map(j => j.close()));
+		await pool.close();
+	};
 	try {
-		const judges: Judge[] = [];
 		for (const [i, dir] of folders.entries()) {
 			const heldout = options.heldout ? options.heldout.includes(list[i]!) : undefined;
-			judges.push(await OnnxJudge.open(dir, {pool, baseline: options.baseline, heldout}));
+			const server = await isServerJudgeFolder(dir);
+			judges.push(server ? await ServerJudge.open(dir, {heldout}) : await OnnxJudge.open(dir, {pool, baseline: options.baseline, heldout}));
 		}
 		const names = new Set<string>();
 		for (const j of judges) {
@@ -83,9 +90,9 @@ export async function openJudges(names: string[] | undefined, options: OpenJudge
 				throw new UserError(`held-out judge "${h}" is not among the judges (${judges.map(j => j.info.name).join(', ')})`, {field: 'heldout'});
 			}
 		}
-		return {judges, close: () => pool.close()};
+		return {judges, close};
 	} catch (error) {
-		await pool.close();
+		await close();
 		throw error;
 	}
 }

@@ -2,6 +2,7 @@
  * The Judge interface: a local model that turns (prompt segments, examples) into losses and per-segment
  * importances. The engine only sees this interface; tests replace it with fakes.
  */
+import {UserError} from '../errors.js';
 
 /** One example as a judge sees it. */
 export type JudgeExample = {
@@ -63,6 +64,12 @@ export type Judge = {
 	readonly info: JudgeInfo;
 	/** Loss of the prompt on each example. */
 	score(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<ScoreResult>;
+	/**
+	 * Losses of several prompts on the same examples, for a judge that gains from seeing them all at once (a server
+	 * judge sends every prompt x example sequence in batches, with bounded concurrency). One promise per prompt, in
+	 * order, so that a prompt the judge refuses fails alone. Judges without it are asked prompt by prompt.
+	 */
+	scoreMany?(prompts: readonly (readonly string[])[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<ScoreResult>[];
 	/** Importance of every segment for every example from one batched forward+backward (LOO when it cannot). */
 	attribute(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal): Promise<AttributionResult>;
 	/** Leave-one-out importances (K+1 forwards): the baseline. */
@@ -72,3 +79,15 @@ export type Judge = {
 	/** Release sessions and files. */
 	close(): Promise<void>;
 };
+
+/**
+ * A judge that cannot answer at all (its server is unreachable, overloaded or answering nonsense), as opposed to a
+ * judge refusing one prompt (too long for its context): the round stops with this one line, instead of every
+ * candidate being set aside one by one.
+ */
+export class JudgeUnavailableError extends UserError {
+	constructor(message: string, where: {file?: string; field?: string} = {}) {
+		super(message, where);
+		this.name = 'JudgeUnavailableError';
+	}
+}
