@@ -15,8 +15,18 @@ export type JudgeSet = {
 	close(): Promise<void>;
 };
 
+/** How judges are opened: held-out names, and for a first open (a judge's graph is built) cancellation and notes. */
+export type OpenOptions = {
+	/** Judge names to treat as held out. */
+	heldout?: string[];
+	/** Cancels opening. */
+	signal?: AbortSignal;
+	/** One-line notes on what opening does (the pool chosen, a first open's progress). */
+	onProgress?: (message: string) => void;
+};
+
 /** Opens judges by bundled name or folder path (undefined = every bundled judge). */
-export type JudgeFactory = (names: string[] | undefined, options: {heldout?: string[]}) => Promise<JudgeSet>;
+export type JudgeFactory = (names: string[] | undefined, options: OpenOptions) => Promise<JudgeSet>;
 
 /** Something text is written to. */
 export type Output = {

@@ -6,7 +6,7 @@ import {UserError} from '../errors.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {expectArgs, runFlags, type RunFlags} from './flags.js';
 import {runHeadless} from './headless.js';
-import {prepareNewRun, prepareResume, type PreparedRun} from './prepare-run.js';
+import {prepareNewRun, prepareResume, prepareWithNotes, type PreparedRun} from './prepare-run.js';
 import type {Command} from './types.js';
 
 const usage = 'gmpo optimize <task> [--auto] [--rounds N] [--judges a,b] [--heldout c] [--generator offline|openai|textual] [--json]';
@@ -44,7 +44,7 @@ export function createOptimizeCommand(overrides: Partial<CommandDeps> = {}): Com
 			const [taskFile] = expectArgs(args, 1, usage);
 			const flags = runFlags(rawFlags);
 			const interactive = !headless(flags, deps);
-			return drive(await prepareNewRun(taskFile, flags, deps), flags, deps, interactive);
+			return drive(await prepareWithNotes(deps, opening => prepareNewRun(taskFile, flags, deps, opening)), flags, deps, interactive);
 		},
 	};
 }
@@ -60,7 +60,7 @@ export function createResumeCommand(overrides: Partial<CommandDeps> = {}): Comma
 			const [id] = expectArgs(args, 1, resumeUsage);
 			const flags = runFlags(rawFlags);
 			const interactive = !headless(flags, deps);
-			return drive(await prepareResume(id, flags, deps), flags, deps, interactive);
+			return drive(await prepareWithNotes(deps, opening => prepareResume(id, flags, deps, opening)), flags, deps, interactive);
 		},
 	};
 }

@@ -40,10 +40,38 @@ function judgeSpec(name: string): string {
 	return folder ? path.resolve(name) : name;
 }
 
-async function open(deps: CommandDeps, task: Task): Promise<JudgeSet> {
+/** Cancellation and progress notes while a run opens (a judge's first use builds its graph, which can take minutes). */
+export type Opening = {
+	/** Cancels opening; whatever was being built is left out of the cache. */
+	signal?: AbortSignal;
+	/** One-line notes on the judges being opened. */
+	onProgress?: (message: string) => void;
+};
+
+/**
+ * A run prepared before any terminal UI starts: notes on stderr, and the command's signals (SIGINT, SIGTERM)
+ * cancel the opening, which then ends in one line.
+ */
+export async function prepareWithNotes(deps: CommandDeps, prepare: (opening: Opening) => Promise<PreparedRun>): Promise<PreparedRun> {
+	const controller = new AbortController();
+	const abort = () => controller.abort();
+	for (const s of deps.signals) process.on(s, abort);
+	try {
+		return await prepare({signal: controller.signal, onProgress: line => deps.stderr.write(`${line}\n`)});
+	} catch (error) {
+		if (controller.signal.aborted) {
+			throw new UserError('interrupted while opening the judges: nothing was saved, and nothing half-built was kept');
+		}
+		throw error;
+	} finally {
+		for (const s of deps.signals) process.off(s, abort);
+	}
+}
+
+async function open(deps: CommandDeps, task: Task, opening: Opening): Promise<JudgeSet> {
 	const heldout = task.heldout;
 	const names = task.judges ? [...task.judges, ...(heldout ?? []).filter(h => !task.judges!.includes(h))] : undefined;
-	const set = await deps.openJudges(names, {heldout});
+	const set = await deps.openJudges(names, {heldout, ...opening});
 	if (set.judges.every(j => j.info.heldout)) {
 		await set.close();
 		throw new UserError(`every judge is held out (${set.judges.map(j => j.info.name).join(', ')}); keep at least one for selection`, {field: '--heldout'});
@@ -52,7 +80,7 @@ async function open(deps: CommandDeps, task: Task): Promise<JudgeSet> {
 }
 
 /** A new session from a task file, with the flags applied to the task (the session's snapshot keeps them). */
-export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: CommandDeps): Promise<PreparedRun> {
+export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: CommandDeps, opening: Opening = {}): Promise<PreparedRun> {
 	const loaded = loadTask(taskFile);
 	const judges = flags.judges ?? loaded.judges;
 	const heldout = (flags.heldout ?? loaded.heldout)?.map(judgeSpec);
@@ -63,7 +91,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 		rounds: flags.rounds ?? loaded.rounds,
 	};
 	const made = await makeGenerator(task, flags, deps.env);
-	const set = await open(deps, task);
+	const set = await open(deps, task, opening);
 	try {
 		const segments = segmentPrompt(task.prompt, task.segmentation);
 		const session = createSession(
@@ -78,7 +106,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 }
 
 /** A saved session, to continue; `--rounds` sets a new total for the session. */
-export async function prepareResume(id: string, flags: RunFlags, deps: CommandDeps): Promise<PreparedRun> {
+export async function prepareResume(id: string, flags: RunFlags, deps: CommandDeps, opening: Opening = {}): Promise<PreparedRun> {
 	if (flags.judges || flags.heldout) {
 		throw new UserError('a resumed session keeps the judges it started with', {field: flags.judges ? '--judges' : '--heldout'});
 	}
@@ -90,7 +118,7 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 	let set: JudgeSet | undefined;
 	try {
 		const state = session.state;
-		set = await open(deps, state.task);
+		set = await open(deps, state.task, opening);
 		const names = set.judges.map(j => j.info.name).sort();
 		const recorded = [...state.judges].sort();
 		if (recorded.length > 0 && names.join(',') !== recorded.join(',')) {

@@ -15,7 +15,7 @@ import type {Launcher, PickerChoice, TuiRun} from '../ui/engine-port.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {expectArgs, runFlags, type RunFlags} from './flags.js';
 import {drive, headless} from './optimize.js';
-import {prepareNewRun, prepareResume, type PreparedRun} from './prepare-run.js';
+import {prepareNewRun, prepareResume, prepareWithNotes, type PreparedRun} from './prepare-run.js';
 import type {Command} from './types.js';
 
 /** Test splits up to this size are scored after every round, so the history chart compares like with like. */
@@ -69,11 +69,11 @@ export function tuiRun(run: PreparedRun, owned: boolean): TuiRun {
 
 /** Opens what the picker chose, with the command's flags. */
 export function launcher(flags: RunFlags, deps: CommandDeps): Launcher {
-	return async (choice: PickerChoice) => {
-		if (choice.kind === 'resume') return tuiRun(await prepareResume(choice.id, {...flags, judges: undefined, heldout: undefined}, deps), true);
+	return async (choice: PickerChoice, opening) => {
+		if (choice.kind === 'resume') return tuiRun(await prepareResume(choice.id, {...flags, judges: undefined, heldout: undefined}, deps, opening), true);
 		const file = choice.kind === 'demo' ? demoTaskFile() : choice.file;
 		const runFlagsFor = choice.kind === 'demo' ? demoFlags(flags, deps.env) : flags;
-		return tuiRun(await prepareNewRun(file, runFlagsFor, deps), true);
+		return tuiRun(await prepareNewRun(file, runFlagsFor, deps, opening), true);
 	};
 }
 
@@ -110,7 +110,7 @@ export function createDemoCommand(overrides: Partial<CommandDeps> = {}): Command
 			const flags = demoFlags(runFlags(rawFlags), deps.env);
 			if (flags.auto || !deps.stdinIsTTY || deps.stdout.isTTY !== true) {
 				headless(flags, deps);
-				return drive(await prepareNewRun(demoTaskFile(), flags, deps), flags, deps, false);
+				return drive(await prepareWithNotes(deps, opening => prepareNewRun(demoTaskFile(), flags, deps, opening)), flags, deps, false);
 			}
 			return tui(deps, {launch: launcher(flags, deps), start: {kind: 'demo'}});
 		},

@@ -118,6 +118,14 @@ export function scanJudgeModel(modelPath: string): Model {
 	}
 }
 
+/**
+ * Bytes of the weights a judge's model runs with (fp32 after conversion), read from headers only: the ONNX file's
+ * structure, or the checkpoint's safetensors headers.
+ */
+export async function modelWeightBytes(kind: 'onnx' | 'checkpoint', modelPath: string): Promise<number> {
+	return kind === 'checkpoint' ? (await loadCheckpoint(modelPath)).weightBytes : describeModel(scanJudgeModel(modelPath)).weightBytes;
+}
+
 /** Build (or find in the cache) the graph of the ONNX model at `modelPath`. */
 export async function judgeGraphs(modelPath: string, options: JudgeGraphsOptions = {}): Promise<JudgeGraphs> {
 	options.onProgress?.({phase: 'scanning'});
@@ -182,6 +190,7 @@ export async function graphsOf(model: Model, sources: string[], home: string, op
 		return cached;
 	}
 	mkdirSync(cacheDir(), {recursive: true});
+	removeAbandonedBuilds();
 	const tmp = path.join(cacheDir(), `.build-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
 	mkdirSync(tmp);
 	try {
@@ -203,6 +212,25 @@ export async function graphsOf(model: Model, sources: string[], home: string, op
 		throw new Error(`the graph cache entry ${entry} was not written`);
 	}
 	return {...result, built: true};
+}
+
+/** Build folders of processes that are gone (killed mid-build: no cleanup ran) are removed. */
+function removeAbandonedBuilds(): void {
+	for (const name of readdirSync(cacheDir())) {
+		const pid = /^\.build-[0-9a-f]+-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
+		if (pid !== undefined && !isAlive(Number(pid))) {
+			rmSync(path.join(cacheDir(), name), {recursive: true, force: true});
+		}
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
 }
 
 function readManifest(entry: string, key: string): JudgeGraphs | undefined {

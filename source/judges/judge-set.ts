@@ -3,11 +3,15 @@
  * All judges share one worker pool.
  */
 import {existsSync, readdirSync, statSync} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {UserError} from '../errors.js';
 import type {Baseline} from '../onnx/judge-graph.js';
-import {OnnxJudge} from './onnx-judge.js';
+import {modelWeightBytes, type BuildProgress} from './graph-cache.js';
+import {loadJudgeFolder, type JudgeFolder} from './judge-folder.js';
+import {availableMemory, checkJudgesFit, gib} from './memory.js';
+import {LEAN_ABOVE_BYTES, OnnxJudge} from './onnx-judge.js';
 import {OrtPool, type PoolOptions} from './pool.js';
 import {isServerJudgeFolder} from './server-config.js';
 import {ServerJudge} from './server-judge.js';
@@ -55,9 +59,56 @@ export type OpenJudgesOptions = {
 	heldout?: string[];
 	/** Embedding baseline of the attribution mask. */
 	baseline?: Baseline;
-	/** Pool size. */
+	/** Pool size (default: by the judges' size, see poolLayout). */
 	pool?: PoolOptions;
+	/** Cancels opening (a first open's graph build stops and leaves nothing behind). */
+	signal?: AbortSignal;
+	/** One-line notes on what opening does: the pool it chose, a first open's progress. */
+	onProgress?: (message: string) => void;
+	/** Bytes of memory available (default: the system's, see memory.ts). */
+	memoryAvailable?: number;
 };
+
+/**
+ * The pool's layout for judges of these sizes. Every worker holds its own session of every judge it runs, so a judge
+ * of real size runs on one worker with every core (its weights mapped once) rather than on one worker per core.
+ */
+export function poolLayout(weightBytes: readonly number[]): PoolOptions & {why: string} {
+	const largest = Math.max(0, ...weightBytes);
+	const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+	if (largest > LEAN_ABOVE_BYTES) {
+		return {workers: 1, threadsPerWorker: cores, why: `the largest judge has ${gib(largest)} of weights`};
+	}
+	const workers = Math.min(2, cores);
+	return {workers, threadsPerWorker: Math.max(1, Math.floor(cores / workers)), why: 'small judges'};
+}
+
+const PHASES: Record<BuildProgress['phase'], string> = {
+	scanning: 'reading the model',
+	'converting weights': 'converting the weights',
+	'building graphs': 'building its graph',
+	'probing shapes': 'probing shapes',
+	differentiating: 'differentiating',
+	writing: 'writing the cache',
+};
+
+/** Progress of a first open as one line per phase (and per tenth of a long phase). */
+function buildNotes(name: string, onProgress: ((message: string) => void) | undefined): ((p: BuildProgress) => void) | undefined {
+	if (!onProgress) {
+		return undefined;
+	}
+	let last = '';
+	return p => {
+		if (p.phase === 'scanning') {
+			return;
+		}
+		const line = `judge "${name}" (first use): ${PHASES[p.phase]}${p.fraction === undefined ? '' : ` ${Math.floor(p.fraction * 10) * 10}%`}`;
+		if (line !== last) {
+			last = line;
+			onProgress(line);
+		}
+	};
+}
 
 /** Open judges (every bundled judge when `names` is undefined); close() releases the shared pool. */
 export async function openJudges(names: string[] | undefined, options: OpenJudgesOptions = {}): Promise<{judges: Judge[]; close(): Promise<void>}> {
@@ -66,7 +117,23 @@ export async function openJudges(names: string[] | undefined, options: OpenJudge
 		throw new UserError('no judges: models/ holds no bundled judge and none was named (--judges a,b or a folder path)', {field: 'judges'});
 	}
 	const folders = list.map(resolveJudge);
-	const pool = new OrtPool(options.pool);
+	// Local judge folders first, with the size of their weights (headers only), so nothing is loaded before the
+	// memory check and the pool is laid out for them.
+	const local = new Map<number, {folder: JudgeFolder; weightBytes: number}>();
+	for (const [i, dir] of folders.entries()) {
+		if (!(await isServerJudgeFolder(dir))) {
+			const folder = await loadJudgeFolder(dir);
+			local.set(i, {folder, weightBytes: await modelWeightBytes(folder.kind, folder.modelPath)});
+		}
+	}
+	const sizes = [...local.values()].map(l => ({name: l.folder.config.name, weightBytes: l.weightBytes}));
+	checkJudgesFit(sizes, options.memoryAvailable ?? availableMemory());
+	const layout = options.pool ?? poolLayout(sizes.map(s => s.weightBytes));
+	const pool = new OrtPool(layout);
+	// Said when it matters: a judge of real size changes the layout, and its first use takes minutes.
+	if ('why' in layout && (layout.workers ?? 2) === 1 && sizes.length > 0) {
+		options.onProgress?.(`judges: ${pool.size} worker${pool.size === 1 ? '' : 's'} x ${pool.threadsPerWorker} thread${pool.threadsPerWorker === 1 ? '' : 's'} (${layout.why})`);
+	}
 	const judges: Judge[] = [];
 	const close = async () => {
 		await Promise.all(judges.map(j => j.close()));
@@ -75,8 +142,13 @@ export async function openJudges(names: string[] | undefined, options: OpenJudge
 	try {
 		for (const [i, dir] of folders.entries()) {
 			const heldout = options.heldout ? options.heldout.includes(list[i]!) : undefined;
-			const server = await isServerJudgeFolder(dir);
-			judges.push(server ? await ServerJudge.open(dir, {heldout}) : await OnnxJudge.open(dir, {pool, baseline: options.baseline, heldout}));
+			const opened = local.get(i);
+			if (opened) {
+				const onProgress = opened.weightBytes > LEAN_ABOVE_BYTES ? buildNotes(opened.folder.config.name, options.onProgress) : undefined;
+				judges.push(await OnnxJudge.openFolder(opened.folder, {pool, baseline: options.baseline, heldout, signal: options.signal, onProgress}));
+			} else {
+				judges.push(await ServerJudge.open(dir, {heldout}));
+			}
 		}
 		const names = new Set<string>();
 		for (const j of judges) {

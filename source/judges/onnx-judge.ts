@@ -76,7 +76,11 @@ export class OnnxJudge implements Judge {
 
 	/** Open the judge folder at `dir` (building or reusing its cached graphs). */
 	static async open(dir: string, options: OnnxJudgeOptions): Promise<OnnxJudge> {
-		const folder = await loadJudgeFolder(dir);
+		return OnnxJudge.openFolder(await loadJudgeFolder(dir), options);
+	}
+
+	/** Open a judge folder already loaded. */
+	static async openFolder(folder: JudgeFolder, options: OnnxJudgeOptions): Promise<OnnxJudge> {
 		const padTokenId = folder.specialTokens.pad_token ? folder.tokenizer.tokenId(folder.specialTokens.pad_token) : undefined;
 		const baseline = options.baseline ?? folder.config.attribution.baseline;
 		const build = {baseline, padTokenId, signal: options.signal, onProgress: options.onProgress};

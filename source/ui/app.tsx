@@ -46,7 +46,7 @@ type Props = {
 	onExit: (outcome: AppOutcome) => void;
 };
 
-type Phase = {kind: 'picker'; error?: string} | {kind: 'loading'; choice: PickerChoice} | {kind: 'running'; run: TuiRun};
+type Phase = {kind: 'picker'; error?: string} | {kind: 'loading'; choice: PickerChoice; cancel: () => void} | {kind: 'running'; run: TuiRun};
 
 function describe(choice: PickerChoice): string {
 	return choice.kind === 'resume' ? `session ${choice.id}` : choice.kind === 'demo' ? 'the demo' : choice.file;
@@ -55,7 +55,7 @@ function describe(choice: PickerChoice): string {
 /** Picker, loading, session. */
 export function App({launch, start, picker, editPrompt, onExit}: Props) {
 	const {exit} = useApp();
-	const [phase, setPhase] = useState<Phase>(() => (start ? {kind: 'loading', choice: start} : {kind: 'picker'}));
+	const [phase, setPhase] = useState<Phase>(() => (start ? {kind: 'loading', choice: start, cancel: () => {}} : {kind: 'picker'}));
 	const leave = useCallback(
 		(outcome: AppOutcome) => {
 			onExit(outcome);
@@ -63,12 +63,16 @@ export function App({launch, start, picker, editPrompt, onExit}: Props) {
 		},
 		[onExit, exit],
 	);
+	const [note, setNote] = useState<string>();
 	const open = useCallback(
 		(choice: PickerChoice) => {
-			setPhase({kind: 'loading', choice});
-			launch(choice).then(
+			const controller = new AbortController();
+			setPhase({kind: 'loading', choice, cancel: () => controller.abort()});
+			launch(choice, {signal: controller.signal, onProgress: setNote}).then(
 				run => setPhase({kind: 'running', run}),
 				(error: unknown) => {
+					// Left while opening: the cancelled opening's error is not news.
+					if (controller.signal.aborted) return;
 					// Started on a choice (gmpo demo, optimize, resume): there is no picker to go back to.
 					if (start || !isUserError(error)) return leave({error});
 					setPhase({kind: 'picker', error: error.line});
@@ -85,7 +89,13 @@ export function App({launch, start, picker, editPrompt, onExit}: Props) {
 	if (phase.kind === 'picker') {
 		return <PickerScreen sessions={sessions} examples={picker.examples} sessionsDir={picker.sessionsDir} error={phase.error} onChoose={open} onQuit={() => leave({})} />;
 	}
-	if (phase.kind === 'loading') return <LoadingScreen what={describe(phase.choice)} onQuit={() => leave({})} />;
+	if (phase.kind === 'loading') {
+		const quit = () => {
+			phase.cancel();
+			leave({});
+		};
+		return <LoadingScreen what={describe(phase.choice)} note={note} onQuit={quit} />;
+	}
 	const {run} = phase;
 	return <SessionScreen engine={run.engine} notes={run.notes} editPrompt={editPrompt} onExit={end => leave({run, end})} />;
 }

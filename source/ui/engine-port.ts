@@ -55,4 +55,12 @@ export type PickerChoice =
 	| {/** A new session on the bundled demo task. */ kind: 'demo'};
 
 /** Opens a run for a choice (loads the task, the judges and the generator; locks the session). */
-export type Launcher = (choice: PickerChoice) => Promise<TuiRun>;
+/** Cancellation and progress notes while a run opens (a judge's first use builds its graph). */
+export type Opening = {
+	/** Aborted when the user leaves the loading screen. */
+	signal: AbortSignal;
+	/** One-line notes on what opening does. */
+	onProgress: (message: string) => void;
+};
+
+export type Launcher = (choice: PickerChoice, opening: Opening) => Promise<TuiRun>;

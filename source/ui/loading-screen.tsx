@@ -10,6 +10,8 @@ import {useTheme} from './use-theme.js';
 type Props = {
 	/** What is being opened. */
 	what: string;
+	/** The latest note on it (a judge's first use: the phase of its graph build). */
+	note?: string;
 	/** Called on the quit key. */
 	onQuit: () => void;
 };
@@ -17,17 +19,20 @@ type Props = {
 const quit = bindingOf('quit');
 
 /** A spinner and a line. */
-export function LoadingScreen({what, onQuit}: Props) {
+export function LoadingScreen({what, note, onQuit}: Props) {
 	const {glyphs, color} = useTheme();
 	const frame = useSpinner(true);
 	useInput((input, key) => {
 		if (actionFor('loading', input, key) === 'quit') onQuit();
 	});
 	return (
-		<Box>
-			<Text color={color.warn}>{glyphs.spinner[frame % glyphs.spinner.length]} </Text>
-			<Text>opening {what} (task, judges, generator, session)...</Text>
-			<Text color={color.muted}>  {quit.label} {quit.short}</Text>
+		<Box flexDirection="column">
+			<Box>
+				<Text color={color.warn}>{glyphs.spinner[frame % glyphs.spinner.length]} </Text>
+				<Text>opening {what} (task, judges, generator, session)...</Text>
+				<Text color={color.muted}>  {quit.label} {quit.short}</Text>
+			</Box>
+			{note ? <Text color={color.muted}>  {note}</Text> : null}
 		</Box>
 	);
 }

@@ -67,8 +67,13 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	let signalled: NodeJS.Signals | undefined;
 	// A run still opening when the app is left (quit or a signal on the loading screen) is closed once it is open.
 	let opening: Promise<unknown> | undefined;
-	const launch: Launcher = choice => {
-		const run = options.launch(choice).then(r => (active = r));
+	// A signal while a run opens cancels the opening (a judge's first build stops, and nothing half-built is kept).
+	let cancelOpening: (() => void) | undefined;
+	const launch: Launcher = (choice, how) => {
+		const controller = new AbortController();
+		how.signal.addEventListener('abort', () => controller.abort(), {once: true});
+		cancelOpening = () => controller.abort();
+		const run = options.launch(choice, {...how, signal: controller.signal}).then(r => (active = r));
 		opening = run.catch(() => undefined);
 		return run;
 	};
@@ -90,7 +95,10 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	const onSignal = (signal: NodeJS.Signals) => {
 		signalled ??= signal;
 		if (active) active.engine.stop(`interrupted (${signal})`);
-		else instance.unmount();
+		else {
+			cancelOpening?.();
+			instance.unmount();
+		}
 	};
 	// A hang-up can show as the end of the terminal's input before SIGHUP is handled (or without it): then nothing
 	// would keep the process alive, and it would end before the run is closed. Both mean the same.
