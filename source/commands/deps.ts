@@ -4,6 +4,7 @@
  * streams) instead of mocking modules.
  */
 import path from 'node:path';
+import type {OrtPool, PoolOptions} from '../judges/pool.js';
 import type {Judge} from '../judges/types.js';
 import type {PreparedRun} from './prepare-run.js';
 
@@ -18,6 +19,9 @@ export type JudgeSet = {
 /** Opens judges by bundled name or folder path (undefined = every bundled judge). */
 export type JudgeFactory = (names: string[] | undefined, options: {heldout?: string[]}) => Promise<JudgeSet>;
 
+/** Starts a worker pool for onnxruntime (judges opened on it share it); the caller closes it. */
+export type PoolFactory = (options?: PoolOptions) => Promise<OrtPool>;
+
 /** Something text is written to. */
 export type Output = {
 	/** Writes text. */
@@ -30,6 +34,8 @@ export type Output = {
 export type CommandDeps = {
 	/** Opens judges. */
 	openJudges: JudgeFactory;
+	/** Starts a worker pool (the judges commands open one judge folder on it). */
+	openPool: PoolFactory;
 	/** Results. */
 	stdout: Output;
 	/** Progress, notes and errors. */
@@ -52,11 +58,18 @@ export const openBundledJudges: JudgeFactory = async (names, options) => {
 	return openJudges(names, options);
 };
 
+/** The onnxruntime worker pool, loaded on first use like the judges. */
+export const openOrtPool: PoolFactory = async options => {
+	const {OrtPool} = await import('../judges/pool.js');
+	return new OrtPool(options);
+};
+
 /** The real world. */
 export function defaultDeps(overrides: Partial<CommandDeps> = {}): CommandDeps {
 	const env = overrides.env ?? process.env;
 	const deps: CommandDeps = {
 		openJudges: openBundledJudges,
+		openPool: openOrtPool,
 		stdout: process.stdout,
 		stderr: process.stderr,
 		stdinIsTTY: Boolean(process.stdin.isTTY),
