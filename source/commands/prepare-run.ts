@@ -11,28 +11,13 @@ import {segmentPrompt} from '../core/segment.js';
 import type {Task} from '../core/task.js';
 import {UserError} from '../errors.js';
 import type {Generator} from '../generators/types.js';
-import type {Judge} from '../judges/types.js';
 import {createSession, loadSession, openSession, type Session} from '../sessions/store.js';
 import {loadTask} from '../tasks/load-task.js';
-import type {CommandDeps, JudgeSet} from './deps.js';
 import type {RunFlags} from './flags.js';
 import {makeGenerator} from './make-generator.js';
+import type {CommandDeps, JudgeSet, PreparedRun} from './types.js';
 
-/** A run ready to start. */
-export type PreparedRun = {
-	/** The open (locked) session. */
-	session: Session;
-	/** The judges (held-out ones flagged in their info). */
-	judges: Judge[];
-	/** The generator. */
-	generator: Generator;
-	/** Budgets. */
-	limits: BudgetLimits;
-	/** What the user should know before the run (a generator fallback, a repaired log). */
-	notes: string[];
-	/** Closes the session and the judges. */
-	close(): Promise<void>;
-};
+export type {PreparedRun} from './types.js';
 
 /** A judge spec as saved: folders as absolute paths (a resumed session may run elsewhere), names as they are. */
 function judgeSpec(name: string): string {

@@ -5,7 +5,7 @@
  * run and is shown once, as the command's error line.
  */
 import type {EngineEvent} from '../engine/types.js';
-import type {Output} from './deps.js';
+import type {Output} from './types.js';
 
 const BAR = 24;
 
