@@ -2,12 +2,28 @@
  * Greedy decoding with a judge's source model (its logits output), batched over prompts. Each step runs the whole
  * sequence again (no key/value cache): the judges are small and the answers short, and it keeps one code path.
  */
-import {encodeExample} from './judge-folder.js';
-import type {OnnxJudge} from './onnx-judge.js';
+import {encodeExample, type JudgeFolder} from './judge-folder.js';
+import type {JudgeInfo} from './types.js';
 import type {Tensor} from '../onnx/ir.js';
+import type {CausalLmInterface} from '../onnx/judge-graph.js';
+
+/**
+ * What greedy decoding needs of a judge (OnnxJudge has it): its folder, its source model's interface and a way to run
+ * that model for logits. Named here rather than importing OnnxJudge, which loads this module lazily.
+ */
+export type LogitsModel = {
+	/** The judge's facts (context length). */
+	readonly info: JudgeInfo;
+	/** Tokenizer, framing and special tokens. */
+	readonly folder: JudgeFolder;
+	/** The source model's inputs (position ids, past key/value inputs). */
+	readonly graphInfo: CausalLmInterface;
+	/** Runs the source model; returns its logits. */
+	runLogits(feeds: Record<string, Tensor>, signal?: AbortSignal): Promise<Tensor>;
+};
 
 /** Continue each id sequence greedily until a stop id or `maxTokens` new tokens; returns the new ids. */
-export async function greedyFromIds(judge: OnnxJudge, prefixes: readonly number[][], maxTokens: number, stopIds: readonly number[], signal?: AbortSignal): Promise<number[][]> {
+export async function greedyFromIds(judge: LogitsModel, prefixes: readonly number[][], maxTokens: number, stopIds: readonly number[], signal?: AbortSignal): Promise<number[][]> {
 	const info = judge.graphInfo;
 	const sequences = prefixes.map(p => [...p]);
 	const generated = prefixes.map((): number[] => []);
@@ -66,7 +82,7 @@ export async function greedyFromIds(judge: OnnxJudge, prefixes: readonly number[
 }
 
 /** Greedy answers of a judge for the prompt applied to each input (decoded, leading whitespace removed). */
-export async function generateGreedy(judge: OnnxJudge, segments: readonly string[], inputs: readonly string[], maxTokens: number, signal?: AbortSignal): Promise<string[]> {
+export async function generateGreedy(judge: LogitsModel, segments: readonly string[], inputs: readonly string[], maxTokens: number, signal?: AbortSignal): Promise<string[]> {
 	const folder = judge.folder;
 	const contexts = await Promise.all(inputs.map(async input => (await encodeExample(folder, segments, input, '')).contextIds));
 	const stop = [...(folder.framing.suffix ?? [])];
