@@ -23,7 +23,7 @@ import {segmentPrompt} from '../source/core/segment.js';
 import {Engine} from '../source/engine/index.js';
 import {createOfflineGenerator} from '../source/generators/offline.js';
 import {bundledJudgeNames, openJudges} from '../source/judges/judge-set.js';
-import {writeRandomJudge} from '../source/judges/random-judge.js';
+import {writeRandomJudge} from '../source/training/random-judge.js';
 import {createSession} from '../source/sessions/store.js';
 import {loadTask} from '../source/tasks/load-task.js';
 import type {TuiEngine} from '../source/ui/engine-port.js';

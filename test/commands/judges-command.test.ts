@@ -10,7 +10,7 @@ import {after, test} from 'node:test';
 import type {PoolFactory} from '../../source/commands/deps.js';
 import {createJudgesCheckCommand, createJudgesGenerateCommand} from '../../source/commands/judges.js';
 import {OrtPool} from '../../source/judges/pool.js';
-import {writeRandomJudge} from '../../source/judges/random-judge.js';
+import {writeRandomJudge} from '../../source/training/random-judge.js';
 import {world} from './helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gmpo-judges-cmd-'));
