@@ -11,7 +11,7 @@ import {segmentPrompt} from '../core/segment.js';
 import type {Task} from '../core/task.js';
 import {UserError} from '../errors.js';
 import type {Generator} from '../generators/types.js';
-import {createSession, loadSession, openSession, type Session} from '../sessions/store.js';
+import {newSession, loadSession, openSession, type Session} from '../sessions/store.js';
 import {loadTask} from '../tasks/load-task.js';
 import type {RunFlags} from './flags.js';
 import {makeGenerator} from './make-generator.js';
@@ -51,7 +51,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 	const set = await open(deps, task);
 	try {
 		const segments = segmentPrompt(task.prompt, task.segmentation);
-		const session = createSession(
+		const session = newSession(
 			{task, segments, judges: set.judges.map(j => j.info.name), generator: made.record},
 			{dir: deps.sessionsDir, secrets: made.secrets},
 		);

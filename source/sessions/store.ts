@@ -74,7 +74,7 @@ function sessionDir(id: string, options: StoreOptions): string {
 	return path.join(sessionsDir(options), id);
 }
 
-function loadTask(dir: string): Task {
+function readTaskSnapshot(dir: string): Task {
 	const file = path.join(dir, 'task.json');
 	let json: unknown;
 	try {
@@ -104,7 +104,7 @@ export function loadSession(id: string, options: StoreOptions = {}): {state: Ses
 
 function load(dir: string, options: StoreOptions) {
 	const file = path.join(dir, 'events.jsonl');
-	const task = loadTask(dir);
+	const task = readTaskSnapshot(dir);
 	const log = readLog(file);
 	for (const w of log.warnings) options.onWarning?.(w);
 	const [first, ...rest] = log.events;
@@ -144,7 +144,7 @@ export class Session {
 	/** Bytes to keep before the next append (a cut-off line is removed), and whether a newline is missing. */
 	#repair: Repair | undefined;
 
-	/** @internal Use createSession or openSession. */
+	/** @internal Use newSession or openSession. */
 	constructor(
 		readonly id: string,
 		readonly dir: string,
@@ -202,7 +202,7 @@ export class Session {
 }
 
 /** Creates a session folder, snapshots the task and writes the `created` event, all synced to disk. */
-export function createSession(input: CreateInput, options: StoreOptions = {}): Session {
+export function newSession(input: CreateInput, options: StoreOptions = {}): Session {
 	const root = sessionsDir(options);
 	fs.mkdirSync(root, {recursive: true});
 	const id = newSessionId();
@@ -234,7 +234,7 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 	writeLine(logFd, `${JSON.stringify(event)}\n`, true);
 	syncDir(dir);
 	syncDir(root);
-	return new Session(id, dir, initialState(loadTask(dir), event), {fd: logFd, release, secrets, warnings: []});
+	return new Session(id, dir, initialState(readTaskSnapshot(dir), event), {fd: logFd, release, secrets, warnings: []});
 }
 
 /** Opens a session to continue it: replays its log and locks it; a cut-off last line is dropped with a warning. */
