@@ -8,10 +8,8 @@ import {buildReport, chartFile} from '../engine/report.js';
 import {UserError} from '../errors.js';
 import {loadSession} from '../sessions/store.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {expectArgs, stringFlag} from './flags.js';
+import {stringFlag} from './flags.js';
 import type {Command} from './types.js';
-
-const usage = 'gmpo export <session> [--out DIR] [--json]';
 
 /** Writes a file through a temporary name, so a reader never sees half a report. */
 function writeAtomic(file: string, text: string): void {
@@ -24,10 +22,9 @@ function writeAtomic(file: string, text: string): void {
 export function createExportCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'export',
-		usage,
 		async run(args, flags) {
 			const deps = defaultDeps(overrides);
-			const [id] = expectArgs(args, 1, usage);
+			const [id] = args;
 			const {state, warnings} = loadSession(id, {dir: deps.sessionsDir});
 			for (const w of warnings) deps.stderr.write(`note: ${w}\n`);
 			const out = path.resolve(stringFlag(flags, 'out', '--out') ?? path.join(deps.sessionsDir, id, 'export'));

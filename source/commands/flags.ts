@@ -30,8 +30,16 @@ export type GeneratorKind = 'offline' | 'openai' | 'textual';
 
 const generatorKinds: GeneratorKind[] = ['offline', 'openai', 'textual'];
 
+/**
+ * A flag's value when the command takes it. The run commands share runFlags but not every flag (resume takes no
+ * --judges), and the dispatcher treats reading an undeclared flag as a bug: so look before reading.
+ */
+function given(flags: Flags, name: string): unknown {
+	return Object.hasOwn(flags, name) ? flags[name] : undefined;
+}
+
 function text(flags: Flags, name: string, flag: string): string | undefined {
-	const value = flags[name];
+	const value = given(flags, name);
 	if (value === undefined || value === null) return undefined;
 	if (Array.isArray(value)) throw new UserError('given more than once', {field: flag});
 	if (typeof value !== 'string' && typeof value !== 'number') throw new UserError('needs a value', {field: flag});
@@ -77,8 +85,8 @@ export function runFlags(flags: Flags): RunFlags {
 		throw new UserError(`expected an http(s) URL, got ${JSON.stringify(baseUrl)}`, {field: '--base-url'});
 	}
 	return {
-		auto: flags.auto === true,
-		json: flags.json === true,
+		auto: given(flags, 'auto') === true,
+		json: given(flags, 'json') === true,
 		rounds: intFlag(flags, 'rounds', '--rounds'),
 		judges: listFlag(flags, 'judges', '--judges'),
 		heldout: listFlag(flags, 'heldout', '--heldout'),
@@ -86,11 +94,4 @@ export function runFlags(flags: Flags): RunFlags {
 		baseUrl,
 		model: text(flags, 'model', '--model'),
 	};
-}
-
-/** Exactly `count` positional arguments, else a usage error. */
-export function expectArgs(args: readonly string[], count: number, usage: string): string[] {
-	if (args.length < count) throw new UserError(`missing argument; usage: ${usage}`);
-	if (args.length > count) throw new UserError(`unexpected argument "${args[count]}"; usage: ${usage}`);
-	return [...args];
 }

@@ -11,12 +11,6 @@ import {OnnxJudge} from '../judges/onnx-judge.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import type {Command} from './types.js';
 
-function needArgs(args: string[], count: number, usage: string): void {
-	if (args.length !== count) {
-		throw new UserError(`expected ${count} argument${count === 1 ? '' : 's'}: gmpo ${usage}`);
-	}
-}
-
 function describeCheck(r: CheckReport): string {
 	const lines = [
 		`judge        ${r.name} (${r.family})${r.heldout ? ', held out' : ''}`,
@@ -37,10 +31,8 @@ function describeCheck(r: CheckReport): string {
 export function createJudgesCheckCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'judges check',
-		usage: 'gmpo judges check <dir|name> [--json]   check a judge folder (gradients, loss, finite-difference spot check)',
 		async run(args, flags) {
 			const deps = defaultDeps(overrides);
-			needArgs(args, 1, 'judges check <dir|name>');
 			const dir = resolveJudge(args[0]!);
 			const pool = await deps.openPool();
 			try {
@@ -58,10 +50,8 @@ export function createJudgesCheckCommand(overrides: Partial<CommandDeps> = {}): 
 export function createJudgesGenerateCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'judges generate',
-		usage: 'gmpo judges generate <dir|name> [--prompt TEXT] [--max-tokens N]   greedy decoding (from BOS without a prompt)',
 		async run(args, flags) {
 			const deps = defaultDeps(overrides);
-			needArgs(args, 1, 'judges generate <dir|name> [--prompt TEXT] [--max-tokens N]');
 			const maxTokens = flags.maxTokens === undefined ? 64 : Number(flags.maxTokens);
 			if (!Number.isInteger(maxTokens) || maxTokens < 1) {
 				throw new UserError(`--max-tokens must be a positive whole number, got ${String(flags.maxTokens)}`, {field: '--max-tokens'});
@@ -97,10 +87,8 @@ export function createJudgesGenerateCommand(overrides: Partial<CommandDeps> = {}
 export function createJudgesImportCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'judges import-llama2c',
-		usage: 'gmpo judges import-llama2c <checkpoint.bin> <tokenizer.bin> <out-dir>   convert a llama2.c model into a judge folder',
 		async run(args, flags) {
 			const deps = defaultDeps(overrides);
-			needArgs(args, 3, 'judges import-llama2c <checkpoint.bin> <tokenizer.bin> <out-dir>');
 			const {name, config} = importLlama2c(args[0]!, args[1]!, args[2]!);
 			const summary = {name, dir: args[2], layers: config.numHiddenLayers, hidden: config.hiddenSize, vocab: config.vocabSize, context: config.maxPositionEmbeddings};
 			deps.stdout.write(

@@ -3,22 +3,18 @@
  * with the bundled judges). The TUI driver they start is interactive.ts.
  */
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {expectArgs, runFlags} from './flags.js';
+import {runFlags} from './flags.js';
 import {demoFlags, demoTaskFile, launcher, tui} from './interactive.js';
 import {drive, headless} from './optimize.js';
 import {prepareNewRun} from './prepare-run.js';
 import type {Command} from './types.js';
 
-const demoUsage = 'gmpo demo [--judges a,b] [--generator offline|openai|textual] [--rounds N] [--auto]';
-
 /** `gmpo demo`: the bundled demo task, in the TUI on a terminal, else headless. */
 export function createDemoCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'demo',
-		usage: demoUsage,
-		async run(args, rawFlags) {
+		async run(_args, rawFlags) {
 			const deps = defaultDeps(overrides);
-			expectArgs(args, 0, demoUsage);
 			const flags = demoFlags(runFlags(rawFlags), deps.env);
 			if (flags.auto || !deps.stdinIsTTY || deps.stdout.isTTY !== true) {
 				headless(flags, deps);
@@ -29,16 +25,12 @@ export function createDemoCommand(overrides: Partial<CommandDeps> = {}): Command
 	};
 }
 
-const pickerUsage = 'gmpo   (no command: pick a saved session to resume, or a task to start)';
-
 /** `gmpo` with no command: the session picker. */
 export function createPickerCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: '',
-		usage: pickerUsage,
-		async run(args, rawFlags) {
+		async run(_args, rawFlags) {
 			const deps = defaultDeps(overrides);
-			expectArgs(args, 0, pickerUsage);
 			if (!deps.stdinIsTTY || deps.stdout.isTTY !== true) {
 				deps.stderr.write('gmpo: not a terminal, so no session picker; run `gmpo --help` for the commands (e.g. gmpo optimize <task> --auto)\n');
 				return 2;

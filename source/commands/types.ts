@@ -9,17 +9,41 @@ import type {OrtPool, PoolOptions} from '../judges/pool.js';
 import type {Judge} from '../judges/types.js';
 import type {Session} from '../sessions/store.js';
 
-/** Parsed flags (meow's output). */
+/** Parsed flags by camelCase name (`--max-tokens 3` is `maxTokens: "3"`); only the flags the command declares. */
 export type Flags = Record<string, unknown>;
 
 /** One command. */
 export type Command = {
 	/** The words that select it, e.g. "judges check". */
 	name: string;
-	/** One line for the list of commands. */
-	usage: string;
-	/** Runs it; returns the exit code. */
+	/** Runs it with its arguments (as many as its spec names) and flags; returns the exit code. */
 	run(args: string[], flags: Flags): Promise<number>;
+};
+
+/** A flag a command takes, as the help shows it. */
+export type FlagSpec = {
+	/** The name as typed, without dashes ("rounds", "max-tokens"). */
+	name: string;
+	/** A switch, or a flag that takes a value. */
+	type: 'boolean' | 'string';
+	/** What to write for the value in help ("N", "a,b", "FILE"); string flags only. */
+	value?: string;
+	/** What it does, in one line. */
+	about: string;
+};
+
+/** What the help says about a command, and what the dispatcher checks before running it. */
+export type CommandSpec = {
+	/** The words that select it ("judges check"; "" is gmpo with no command). */
+	name: string;
+	/** Its positional arguments as shown in help, each required ("<task>"); the dispatcher checks their number. */
+	args: string[];
+	/** What it does, in one line. */
+	summary: string;
+	/** The flags it accepts; any other is refused. */
+	flags: FlagSpec[];
+	/** Further lines for `gmpo help <command>`. */
+	details?: string[];
 };
 
 /** Judges opened for a run; close() releases them. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
-import {createConfigCommand} from '../../source/commands/config.js';
+import {createConfigCommands} from '../../source/commands/config.js';
 import {createEvalCommand} from '../../source/commands/eval.js';
 import {createOptimizeCommand, createResumeCommand} from '../../source/commands/optimize.js';
 import {createSessionsCommand} from '../../source/commands/sessions.js';
@@ -114,7 +114,8 @@ test('config set, get, list and unset, with the key masked', async () => {
 	try {
 		const run = async (args: string[], flags: Record<string, unknown> = {}) => {
 			const deps = world(dir);
-			await createConfigCommand(deps).run(args, flags);
+			const [action, ...rest] = args;
+			await createConfigCommands(deps)[action as 'list' | 'get' | 'set' | 'unset'].run(rest, flags);
 			return deps.stdout.text;
 		};
 		await run(['set', 'defaults.rounds', '7']);
