@@ -18,7 +18,9 @@ const heldout = str('heldout', 'c', 'judges that are only reported, never used t
 const generator = str('generator', 'offline|openai|textual', 'who proposes edits; default: the task file (offline)');
 const baseUrl = str('base-url', 'URL', 'OpenAI-compatible endpoint; default: the task file, else `gmpo config` generator.baseUrl');
 const model = str('model', 'NAME', 'generator model; default: the task file, else `gmpo config` generator.model');
-const generatorFlags = [generator, baseUrl, model];
+const timeout = str('timeout', 'SECONDS', 'longest wait for one generator request, its whole reply included; default: `gmpo config` generator.timeout (120)');
+const retries = str('retries', 'N', 'retries of a generator request after a transient fault (429, 5xx, a dropped or cut-off reply); default: `gmpo config` generator.retries (2)');
+const generatorFlags = [generator, baseUrl, model, timeout, retries];
 const newRunFlags = [auto, rounds, judges, heldout, ...generatorFlags, json];
 
 registerCommand(
@@ -89,7 +91,7 @@ registerCommand(
 	},
 	async () => (await import('./attribute.js')).scoreCommand,
 );
-const settings = 'generator.baseUrl, generator.model, generator.apiKey, defaults.rounds, defaults.candidates';
+const settings = 'generator.baseUrl, generator.model, generator.apiKey, generator.timeout, generator.retries, defaults.rounds, defaults.candidates';
 registerCommand(
 	{name: 'config list', args: [], summary: 'every setting with its value and source', flags: [json]},
 	async () => (await import('./config.js')).configCommands.list,

@@ -23,6 +23,10 @@ export type RunFlags = {
 	baseUrl?: string;
 	/** Generator model. */
 	model?: string;
+	/** Deadline of one generator request, in seconds. */
+	timeout?: number;
+	/** Retries of a generator request after a transient fault. */
+	retries?: number;
 };
 
 /** The generators a run can use. */
@@ -56,6 +60,15 @@ export function intFlag(flags: Flags, name: string, flag: string, min = 1): numb
 		throw new UserError(`expected a whole number of at least ${min}, got ${JSON.stringify(s)}`, {field: flag});
 	}
 	return Number(s);
+}
+
+/** A positive number of seconds (fractions allowed: 0.5). */
+export function secondsFlag(flags: Flags, name: string, flag: string): number | undefined {
+	const s = text(flags, name, flag);
+	if (s === undefined) return undefined;
+	const n = Number(s);
+	if (!/^\d*\.?\d+$/.test(s) || !(n > 0) || n > 86_400) throw new UserError(`expected a number of seconds above 0 (at most 86400), got ${JSON.stringify(s)}`, {field: flag});
+	return n;
 }
 
 /** A comma-separated list of names. */
@@ -93,5 +106,7 @@ export function runFlags(flags: Flags): RunFlags {
 		generator: generator as GeneratorKind | undefined,
 		baseUrl,
 		model: text(flags, 'model', '--model'),
+		timeout: secondsFlag(flags, 'timeout', '--timeout'),
+		retries: intFlag(flags, 'retries', '--retries', 0),
 	};
 }

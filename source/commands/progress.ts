@@ -50,7 +50,8 @@ export function progressReporter(out: Output, rounds: number | undefined): {list
 				if (!tty) line(`round ${of()}: started (${event.batch.length} examples)`);
 				break;
 			case 'progress':
-				bar(event.phase, event.done, event.total);
+				// A detail (a generator retry) comes with a note, which says it as a line.
+				if (event.detail === undefined) bar(event.phase, event.done, event.total);
 				break;
 			case 'attribution-done':
 				if (!tty) line(`round ${of()}: attribution (${event.importance.method}); editing ${event.targets.join(', ') || 'nothing'}`);
