@@ -12,7 +12,8 @@ const bool = (name: string, about: string): FlagSpec => ({name, type: 'boolean',
 
 const json = bool('json', 'machine-readable output on stdout (a failure too, as {"error": {...}})');
 const auto = bool('auto', 'headless: the acceptance rule decides each round (the default without a terminal)');
-const rounds = str('rounds', 'N', 'round budget of the session; default: the task file');
+const rounds = str('rounds', 'N', 'round budget of the session; default: the task file, else `gmpo config` defaults.rounds');
+const candidates = str('candidates', 'N', 'candidate edits per round (1 to 64); default: the task file, else `gmpo config` defaults.candidates');
 const judges = str('judges', 'a,b', 'judges by bundled name or folder; default: the task file, else every bundled judge');
 const heldout = str('heldout', 'c', 'judges that are only reported, never used to choose (transfer check); default: the task file');
 const generator = str('generator', 'offline|openai|textual', 'who proposes edits; default: the task file (offline)');
@@ -21,10 +22,10 @@ const model = str('model', 'NAME', 'generator model; default: the task file, els
 const timeout = str('timeout', 'SECONDS', 'longest wait for one generator request, its whole reply included; default: `gmpo config` generator.timeout (120)');
 const retries = str('retries', 'N', 'retries of a generator request after a transient fault (429, 5xx, a dropped or cut-off reply); default: `gmpo config` generator.retries (2)');
 const generatorFlags = [generator, baseUrl, model, timeout, retries];
-const newRunFlags = [auto, rounds, judges, heldout, ...generatorFlags, json];
+const newRunFlags = [auto, rounds, candidates, judges, heldout, ...generatorFlags, json];
 
 registerCommand(
-	{name: '', args: [], summary: 'pick a saved session to resume, or a task to start (terminal UI)', flags: [rounds, judges, heldout, ...generatorFlags]},
+	{name: '', args: [], summary: 'pick a saved session to resume, or a task to start (terminal UI)', flags: [rounds, candidates, judges, heldout, ...generatorFlags]},
 	async () => (await import('./tui.js')).pickerCommand,
 );
 registerCommand(
@@ -37,6 +38,7 @@ registerCommand(
 		args: ['<task>'],
 		summary: 'a new session from a task file (terminal UI; --auto: headless)',
 		flags: newRunFlags,
+		details: ['Flags override the task file, which overrides the settings of `gmpo config`, which override the built-in defaults.'],
 	},
 	async () => (await import('./optimize.js')).optimizeCommand,
 );
@@ -93,7 +95,7 @@ registerCommand(
 );
 const settings = 'generator.baseUrl, generator.model, generator.apiKey, generator.timeout, generator.retries, defaults.rounds, defaults.candidates';
 registerCommand(
-	{name: 'config list', args: [], summary: 'every setting with its value and source', flags: [json]},
+	{name: 'config list', args: [], summary: 'every setting with its value and source, and the file they are kept in', flags: [json]},
 	async () => (await import('./config.js')).configCommands.list,
 );
 registerCommand(

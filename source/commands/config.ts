@@ -2,7 +2,8 @@
  * `gmpo config list|get|set|unset`: the settings kept through conf (generator endpoint, model, key, timeout,
  * retries; run defaults). The API key is shown masked, and a typed-in value is validated before it is stored.
  */
-import {getSetting, listSettings, maskSecret, setSetting, settingKeys, unsetSetting, type SettingKey} from '../config.js';
+import fs from 'node:fs';
+import {getSetting, listSettings, maskSecret, setSetting, settingKeys, settingsPath, unsetSetting, type SettingKey} from '../config.js';
 import {UserError} from '../errors.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {table} from './table.js';
@@ -22,9 +23,14 @@ export function createConfigCommands(overrides: Partial<CommandDeps> = {}): Reco
 			name: 'config list',
 			async run(_args, flags) {
 				const deps = defaultDeps(overrides);
-				const lines = listSettings();
-				if (flags.json === true) deps.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
-				else deps.stdout.write(table(['KEY', 'VALUE', 'SOURCE', 'ABOUT'], lines.map(l => [l.key, l.value, l.source, l.about])));
+				const settings = listSettings();
+				const file = settingsPath();
+				if (flags.json === true) {
+					deps.stdout.write(`${JSON.stringify({file, settings}, null, 2)}\n`);
+				} else {
+					deps.stdout.write(table(['KEY', 'VALUE', 'SOURCE', 'ABOUT'], settings.map(l => [l.key, l.value, l.source, l.about])));
+					deps.stdout.write(`settings file: ${file}${fs.existsSync(file) ? '' : ' (not written yet: every value is a default)'}\n`);
+				}
 				return 0;
 			},
 		},

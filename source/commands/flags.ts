@@ -13,6 +13,8 @@ export type RunFlags = {
 	json: boolean;
 	/** Round budget. */
 	rounds?: number;
+	/** Candidate edits per round. */
+	candidates?: number;
 	/** Judge names or folders. */
 	judges?: string[];
 	/** Held-out judges. */
@@ -53,11 +55,12 @@ function text(flags: Flags, name: string, flag: string): string | undefined {
 }
 
 /** A whole number of at least `min`. */
-export function intFlag(flags: Flags, name: string, flag: string, min = 1): number | undefined {
+export function intFlag(flags: Flags, name: string, flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
 	const s = text(flags, name, flag);
 	if (s === undefined) return undefined;
-	if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) {
-		throw new UserError(`expected a whole number of at least ${min}, got ${JSON.stringify(s)}`, {field: flag});
+	if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max || !Number.isSafeInteger(Number(s))) {
+		const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+		throw new UserError(`expected a whole number ${range}, got ${JSON.stringify(s)}`, {field: flag});
 	}
 	return Number(s);
 }
@@ -101,6 +104,7 @@ export function runFlags(flags: Flags): RunFlags {
 		auto: given(flags, 'auto') === true,
 		json: given(flags, 'json') === true,
 		rounds: intFlag(flags, 'rounds', '--rounds'),
+		candidates: intFlag(flags, 'candidates', '--candidates', 1, 64),
 		judges: listFlag(flags, 'judges', '--judges'),
 		heldout: listFlag(flags, 'heldout', '--heldout'),
 		generator: generator as GeneratorKind | undefined,

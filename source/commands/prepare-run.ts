@@ -9,6 +9,7 @@ import path from 'node:path';
 import type {BudgetLimits} from '../core/budget.js';
 import {segmentPrompt} from '../core/segment.js';
 import type {Task} from '../core/task.js';
+import {readSettings} from '../config.js';
 import {UserError} from '../errors.js';
 import type {Generator} from '../generators/types.js';
 import {newSession, loadSession, openSession, type Session} from '../sessions/store.js';
@@ -38,7 +39,8 @@ async function open(deps: CommandDeps, task: Task): Promise<JudgeSet> {
 
 /** A new session from a task file, with the flags applied to the task (the session's snapshot keeps them). */
 export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: CommandDeps): Promise<PreparedRun> {
-	const loaded = loadTask(taskFile);
+	// Precedence: flags, then the task file, then the user's settings (`gmpo config`), then the built-in defaults.
+	const loaded = loadTask(taskFile, readSettings().defaults);
 	const judges = flags.judges ?? loaded.judges;
 	const heldout = (flags.heldout ?? loaded.heldout)?.map(judgeSpec);
 	const task: Task = {
@@ -46,6 +48,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 		judges: judges?.map(judgeSpec),
 		heldout,
 		rounds: flags.rounds ?? loaded.rounds,
+		generator: {...loaded.generator, candidates: flags.candidates ?? loaded.generator.candidates},
 	};
 	const made = await makeGenerator(task, flags, deps.env);
 	const set = await open(deps, task);

@@ -17,8 +17,19 @@ export function displayPath(file: string): string {
 	return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.resolve(file);
 }
 
-/** Reads, parses and validates a task file; JSONL example files are read too. */
-export function loadTask(file: string): Task {
+/** Values a task file may leave out that the user's settings provide (`gmpo config set defaults.rounds 3`). */
+export type TaskDefaults = {
+	/** Rounds, when the file has no `rounds`. */
+	rounds?: number;
+	/** Candidates per round, when the file has no `generator.candidates`. */
+	candidates?: number;
+};
+
+/**
+ * Reads, parses and validates a task file; JSONL example files are read too. What the file leaves out comes from
+ * `defaults` (the user's settings), else from the schema's defaults.
+ */
+export function loadTask(file: string, defaults: TaskDefaults = {}): Task {
 	const absolute = path.resolve(file);
 	const shown = displayPath(absolute);
 	let text: string;
@@ -27,11 +38,11 @@ export function loadTask(file: string): Task {
 	} catch (error) {
 		throw new UserError(readProblem(error), {file: shown});
 	}
-	return parseTask(text, absolute);
+	return parseTask(text, absolute, defaults);
 }
 
 /** Parses and validates a task from its text; `file` (absolute) names it in errors and anchors JSONL paths. */
-export function parseTask(text: string, file: string): Task {
+export function parseTask(text: string, file: string, defaults: TaskDefaults = {}): Task {
 	const shown = displayPath(file);
 	const raw = parseDocument(text, file, shown);
 	const parsed = taskSchema.safeParse(raw);
@@ -41,10 +52,19 @@ export function parseTask(text: string, file: string): Task {
 		train: loadExamples(task.data.train, 'train', file),
 		test: loadExamples(task.data.test, 'test', file),
 	};
-	const result: Task = {...task, data, file};
+	const result: Task = {...task, ...fromDefaults(raw, task, defaults), data, file};
 	checkObjectives(result, shown);
 	checkJudges(result, shown);
 	return result;
+}
+
+/** The fields the document does not set, taken from the user's defaults. */
+function fromDefaults(raw: unknown, task: z.infer<typeof taskSchema>, defaults: TaskDefaults): Partial<Task> {
+	const doc = raw as {rounds?: unknown; generator?: {candidates?: unknown}};
+	const out: Partial<Task> = {};
+	if (doc.rounds === undefined && defaults.rounds !== undefined) out.rounds = defaults.rounds;
+	if (doc.generator?.candidates === undefined && defaults.candidates !== undefined) out.generator = {...task.generator, candidates: defaults.candidates};
+	return out;
 }
 
 function parseDocument(text: string, file: string, shown: string): unknown {

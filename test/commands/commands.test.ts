@@ -122,7 +122,9 @@ test('config set, get, list and unset, with the key masked', async () => {
 		assert.equal(await run(['get', 'defaults.rounds']), '7\n');
 		await run(['set', 'generator.apiKey', 'sk-test-0123456789abcdef']);
 		assert.equal(await run(['get', 'generator.apiKey']), '****cdef\n');
-		const listed = JSON.parse(await run(['list'], {json: true})) as {key: string; value: string; source: string}[];
+		const {file, settings: listed} = JSON.parse(await run(['list'], {json: true})) as {file: string; settings: {key: string; value: string; source: string}[]};
+		assert.equal(file, path.join(dir, 'config.json'));
+		assert.match(await run(['list']), new RegExp(`\nsettings file: ${file.replaceAll('.', '\\.')}\n$`));
 		assert.deepEqual(listed.find(l => l.key === 'defaults.rounds'), {key: 'defaults.rounds', value: '7', source: 'set', about: 'rounds per run'});
 		assert.ok(!JSON.stringify(listed).includes('0123456789'));
 		await run(['unset', 'defaults.rounds']);
