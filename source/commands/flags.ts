@@ -59,7 +59,7 @@ export function intFlag(flags: Flags, name: string, flag: string, min = 1, max =
 	const s = text(flags, name, flag);
 	if (s === undefined) return undefined;
 	if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max || !Number.isSafeInteger(Number(s))) {
-		const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+		const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
 		throw new UserError(`expected a whole number ${range}, got ${JSON.stringify(s)}`, {field: flag});
 	}
 	return Number(s);

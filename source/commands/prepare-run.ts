@@ -13,7 +13,7 @@ import {readSettings} from '../config.js';
 import {UserError} from '../errors.js';
 import type {Generator} from '../generators/types.js';
 import {newSession, loadSession, openSession, type Session} from '../sessions/store.js';
-import {loadTask} from '../tasks/load-task.js';
+import {displayPath, loadTask} from '../tasks/load-task.js';
 import type {RunFlags} from './flags.js';
 import {makeGenerator} from './make-generator.js';
 import type {CommandDeps, JudgeSet, PreparedRun} from './types.js';
@@ -26,13 +26,14 @@ function judgeSpec(name: string): string {
 	return folder ? path.resolve(name) : name;
 }
 
-async function open(deps: CommandDeps, task: Task): Promise<JudgeSet> {
+/** `heldoutFrom` names where the held-out list came from, for the error when it holds every judge. */
+async function open(deps: CommandDeps, task: Task, heldoutFrom: {file?: string; field: string}): Promise<JudgeSet> {
 	const heldout = task.heldout;
 	const names = task.judges ? [...task.judges, ...(heldout ?? []).filter(h => !task.judges!.includes(h))] : undefined;
 	const set = await deps.openJudges(names, {heldout});
 	if (set.judges.every(j => j.info.heldout)) {
 		await set.close();
-		throw new UserError(`every judge is held out (${set.judges.map(j => j.info.name).join(', ')}); keep at least one for selection`, {field: '--heldout'});
+		throw new UserError(`every judge is held out (${set.judges.map(j => j.info.name).join(', ')}); keep at least one for selection`, heldoutFrom);
 	}
 	return set;
 }
@@ -51,7 +52,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 		generator: {...loaded.generator, candidates: flags.candidates ?? loaded.generator.candidates},
 	};
 	const made = await makeGenerator(task, flags, deps.env);
-	const set = await open(deps, task);
+	const set = await open(deps, task, flags.heldout ? {field: '--heldout'} : {file: displayPath(path.resolve(taskFile)), field: 'heldout'});
 	try {
 		const segments = segmentPrompt(task.prompt, task.segmentation);
 		const session = newSession(
@@ -78,7 +79,7 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 	let set: JudgeSet | undefined;
 	try {
 		const state = session.state;
-		set = await open(deps, state.task);
+		set = await open(deps, state.task, {file: path.join(session.dir, 'task.json'), field: 'heldout'});
 		const names = set.judges.map(j => j.info.name).sort();
 		const recorded = [...state.judges].sort();
 		if (recorded.length > 0 && names.join(',') !== recorded.join(',')) {

@@ -76,12 +76,19 @@ function sessionDir(id: string, options: StoreOptions): string {
 
 function readTaskSnapshot(dir: string): Task {
 	const file = path.join(dir, 'task.json');
-	let json: unknown;
+	let text: string;
 	try {
-		json = JSON.parse(fs.readFileSync(file, 'utf8'));
+		text = fs.readFileSync(file, 'utf8');
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
-		throw new UserError(code === 'ENOENT' ? 'the session has no task snapshot' : `not valid JSON (${(error as Error).message})`, {file});
+		const why = code === 'ENOENT' ? 'the session has no task snapshot' : code === 'EISDIR' ? 'the task snapshot is a folder, not a file' : `cannot read the task snapshot (${code ?? (error as Error).message})`;
+		throw new UserError(why, {file});
+	}
+	let json: unknown;
+	try {
+		json = JSON.parse(text);
+	} catch (error) {
+		throw new UserError(`not valid JSON (${(error as Error).message})`, {file});
 	}
 	const parsed = taskSchema.extend({file: z.string().optional()}).safeParse(json);
 	if (!parsed.success) {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {parse as parseYaml, YAMLParseError} from 'yaml';
+import {parseDocument as parseYamlDocument, type YAMLError} from 'yaml';
 import type {z} from 'zod';
 import {exampleSchema, taskSchema, type Task, type TaskExample} from '../core/task.js';
 import {UserError} from '../errors.js';
@@ -67,18 +67,40 @@ function fromDefaults(raw: unknown, task: z.infer<typeof taskSchema>, defaults: 
 	return out;
 }
 
+/** A YAML error or warning as one UserError: its first line, without the position (given as the field). */
+function yamlProblem(problem: YAMLError, what: string, shown: string): UserError {
+	const line = problem.linePos?.[0]?.line;
+	const first = problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+	return new UserError(`${what} (${first})`, {file: shown, field: line ? `line ${line}` : undefined});
+}
+
+/** Most aliases a task file may expand: plenty for any real task, far too few for an alias bomb. */
+const MAX_YAML_ALIASES = 1000;
+
 function parseDocument(text: string, file: string, shown: string): unknown {
-	const json = path.extname(file).toLowerCase() === '.json';
-	try {
-		if (json) return JSON.parse(text) as unknown;
-		return parseYaml(text, {prettyErrors: true, uniqueKeys: true}) as unknown;
-	} catch (error) {
-		if (error instanceof YAMLParseError) {
-			const line = error.linePos?.[0]?.line;
-			const first = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-			throw new UserError(`not valid YAML (${first})`, {file: shown, field: line ? `line ${line}` : undefined});
+	if (path.extname(file).toLowerCase() === '.json') {
+		try {
+			return JSON.parse(text) as unknown;
+		} catch (error) {
+			throw new UserError(`not valid JSON (${(error as Error).message})`, {file: shown});
 		}
-		throw new UserError(`not valid JSON (${(error as Error).message})`, {file: shown});
+	}
+	// Warnings are collected here, never printed: an unknown tag (!!js/function) is an error of the file.
+	const doc = parseYamlDocument(text, {prettyErrors: true, uniqueKeys: true, logLevel: 'silent'});
+	if (doc.errors.length > 0) throw yamlProblem(doc.errors[0], 'not valid YAML', shown);
+	const tag = doc.warnings.find(w => w.code === 'TAG_RESOLVE_FAILED');
+	if (tag) {
+		const name = /tag:yaml\.org,2002:(\S+)/.exec(tag.message)?.[1];
+		const line = tag.linePos?.[0]?.line;
+		throw new UserError(`unsupported YAML tag${name ? ` !!${name}` : ''}: a task file holds plain data`, {file: shown, field: line ? `line ${line}` : undefined});
+	}
+	try {
+		return doc.toJS({maxAliasCount: MAX_YAML_ALIASES}) as unknown;
+	} catch (error) {
+		if (/alias count/i.test((error as Error).message)) {
+			throw new UserError(`refused: its aliases expand more than ${MAX_YAML_ALIASES} times (a YAML alias bomb would exhaust memory)`, {file: shown});
+		}
+		throw new UserError(`not valid YAML (${(error as Error).message})`, {file: shown});
 	}
 }
 
