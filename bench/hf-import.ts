@@ -17,7 +17,7 @@ import {loadCheckpoint} from '../source/hf/checkpoint.js';
 import {importHf} from '../source/hf/import-hf.js';
 import {llamaArchitecture} from '../source/hf/llama-family.js';
 import {storedBytes, writeCheckpointWeights} from '../source/hf/safetensors-write.js';
-import {randomJudgeTokenizer} from '../source/judges/random-judge.js';
+import {randomJudgeTokenizer} from '../source/training/random-judge.js';
 import {mulberry32} from '../source/core/random.js';
 import {lazyTensor, sizeOf, type Tensor} from '../source/onnx/ir.js';
 import type {LlamaConfig} from '../source/onnx/builders/llama.js';

@@ -12,7 +12,7 @@ import {parse as parseYaml} from 'yaml';
 import {segmentPrompt} from '../source/core/segment.js';
 import {bundledJudgeNames, bundledModelsDir} from '../source/judges/judge-set.js';
 import type {OnnxJudge} from '../source/judges/onnx-judge.js';
-import {writeRandomJudge} from '../source/judges/random-judge.js';
+import {writeRandomJudge} from '../source/training/random-judge.js';
 import type {JudgeExample} from '../source/judges/types.js';
 import {median} from './report.js';
 

@@ -13,7 +13,7 @@ import {autoDecide} from '../source/engine/auto.js';
 import {Engine} from '../source/engine/engine.js';
 import {createOfflineGenerator} from '../source/generators/offline.js';
 import type {Judge} from '../source/judges/types.js';
-import {createSession} from '../source/sessions/store.js';
+import {newSession} from '../source/sessions/store.js';
 import {mulberry32} from '../source/core/random.js';
 
 /** A seeded pseudo-random generator. */
@@ -68,7 +68,7 @@ export async function optimise(task: Task, judges: Judge[], options: {rounds: nu
 	const tally: Tally = {passes: 0, seconds: 0};
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gmpo-bench-${process.pid}-${counter++}-`));
 	const segments = segmentPrompt(task.prompt, task.segmentation);
-	const session = createSession({task: {...task, rounds: options.rounds}, segments, judges: judges.map(j => j.info.name), generator: {kind: 'offline'}}, {dir});
+	const session = newSession({task: {...task, rounds: options.rounds}, segments, judges: judges.map(j => j.info.name), generator: {kind: 'offline'}}, {dir});
 	try {
 		const engine = new Engine({
 			session,

@@ -23,8 +23,8 @@ import {segmentPrompt} from '../source/core/segment.js';
 import {Engine} from '../source/engine/index.js';
 import {createOfflineGenerator} from '../source/generators/offline.js';
 import {bundledJudgeNames, openJudges} from '../source/judges/judge-set.js';
-import {writeRandomJudge} from '../source/judges/random-judge.js';
-import {createSession} from '../source/sessions/store.js';
+import {writeRandomJudge} from '../source/training/random-judge.js';
+import {newSession} from '../source/sessions/store.js';
 import {loadTask} from '../source/tasks/load-task.js';
 import type {TuiEngine} from '../source/ui/engine-port.js';
 import {INK_OPTIONS} from '../source/ui/run-tui.js';
@@ -143,7 +143,7 @@ async function keyLatency(samples: number): Promise<{scoring: number[]; attribut
 	const specs = judgeSpecs();
 	const set = await openJudges(specs.names);
 	const dir = tempDir('gmpo-bench-tui-sessions-');
-	const session = createSession({task, segments: segmentPrompt(task.prompt, task.segmentation), judges: set.judges.map(j => j.info.name), generator: {kind: 'offline'}}, {dir});
+	const session = newSession({task, segments: segmentPrompt(task.prompt, task.segmentation), judges: set.judges.map(j => j.info.name), generator: {kind: 'offline'}}, {dir});
 	const engine = new Engine({session, judges: set.judges, generator: createOfflineGenerator({seed: task.seed, phraseBank: task.phraseBank}), candidates: 16, limits: {rounds: 10_000}});
 	// A terminal's stdin keeps the app alive while it waits (Ink refs it); the fake keyboard holds no handle, and
 	// without one the process could end while the judges' workers wind down, before the results are printed.

@@ -21,6 +21,16 @@ const definitions = {
 		fallback: undefined as string | undefined,
 		about: 'API key (OPENAI_API_KEY takes precedence); shown masked',
 	},
+	'generator.timeout': {
+		schema: z.coerce.number().positive().max(86_400),
+		fallback: 120 as number | undefined,
+		about: 'seconds one generator request may take, its whole reply included (not retried)',
+	},
+	'generator.retries': {
+		schema: z.coerce.number().int().min(0).max(10),
+		fallback: 2 as number | undefined,
+		about: 'retries after a transient generator fault (429, 5xx, a dropped or cut-off reply)',
+	},
 	'defaults.rounds': {schema: z.coerce.number().int().min(1).max(1000), fallback: 5 as number | undefined, about: 'rounds per run'},
 	'defaults.candidates': {
 		schema: z.coerce.number().int().min(1).max(64),
@@ -39,6 +49,10 @@ export type Settings = {
 		model: string;
 		/** API key, if stored here rather than in OPENAI_API_KEY. */
 		apiKey?: string;
+		/** Deadline of one request, in seconds. */
+		timeout: number;
+		/** Retries after a transient fault. */
+		retries: number;
 	};
 	/** Defaults for runs. */
 	defaults: {
@@ -156,6 +170,8 @@ export function readSettings(options: ConfigOptions = {}): Settings {
 			baseUrl: getSetting('generator.baseUrl', options)!,
 			model: getSetting('generator.model', options)!,
 			...(apiKey ? {apiKey} : {}),
+			timeout: getSetting('generator.timeout', options)!,
+			retries: getSetting('generator.retries', options)!,
 		},
 		defaults: {rounds: getSetting('defaults.rounds', options)!, candidates: getSetting('defaults.candidates', options)!},
 	};

@@ -15,9 +15,15 @@ export class UserError extends Error {
 		this.field = where.field;
 	}
 
-	/** The one line shown to the user: "<file>: <field>: <message>". */
+	/**
+	 * The one line shown to the user: "<file>: <field>: <message>". A message that quotes the user's text (JSON.parse
+	 * quotes the broken document) may hold line breaks: they are shown as \n, so it stays one line.
+	 */
 	get line(): string {
-		return [this.file, this.field, this.message].filter(Boolean).join(': ');
+		return [this.file, this.field, this.message]
+			.filter(Boolean)
+			.join(': ')
+			.replace(/\r?\n/g, '\\n');
 	}
 }
 

@@ -38,7 +38,7 @@ test('defaults apply until a setting is set, and come back when it is unset', ()
 	assert.equal(getSetting('generator.baseUrl', options), 'http://127.0.0.1:8000/v1');
 	assert.equal(getSetting('defaults.rounds', options), 20);
 	assert.deepEqual(readSettings(options), {
-		generator: {baseUrl: 'http://127.0.0.1:8000/v1', model: 'gpt-4o-mini'},
+		generator: {baseUrl: 'http://127.0.0.1:8000/v1', model: 'gpt-4o-mini', timeout: 120, retries: 2},
 		defaults: {rounds: 20, candidates: 12},
 	});
 	unsetSetting('defaults.rounds', options);
@@ -89,7 +89,7 @@ test('list masks the API key; the settings file is private to its owner', () => 
 	const lines = listSettings(options);
 	assert.deepEqual(
 		lines.map(l => l.key),
-		['generator.baseUrl', 'generator.model', 'generator.apiKey', 'defaults.rounds', 'defaults.candidates'],
+		['generator.baseUrl', 'generator.model', 'generator.apiKey', 'generator.timeout', 'generator.retries', 'defaults.rounds', 'defaults.candidates'],
 	);
 	const apiKey = lines.find(l => l.key === 'generator.apiKey')!;
 	assert.equal(apiKey.value, '****1234');

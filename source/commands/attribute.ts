@@ -10,12 +10,9 @@ import {buildImportance} from '../engine/importance.js';
 import {attributePrompt, scorePrompt, taskObjectives} from '../engine/measure.js';
 import {displayPath, loadTask} from '../tasks/load-task.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {expectArgs, listFlag, stringFlag} from './flags.js';
+import {listFlag, stringFlag} from './flags.js';
 import {table} from './table.js';
 import type {Command, Flags} from './types.js';
-
-const attributeUsage = 'gmpo attribute <task> [--judges a,b] [--method gradient|loo] [--json]';
-const scoreUsage = 'gmpo score <task> [--prompt FILE] [--split train|test] [--judges a,b] [--json]';
 
 /** A signed importance, readable without colour: "+0.0123", "-4.56e-5" (three significant digits). */
 export function signed(value: number): string {
@@ -23,9 +20,8 @@ export function signed(value: number): string {
 	return `${value >= 0 ? '+' : '-'}${a !== 0 && (a < 1e-3 || a >= 1e4) ? a.toExponential(2) : a.toPrecision(3)}`;
 }
 
-function openTask(args: string[], flags: Flags, usage: string) {
-	const [taskFile] = expectArgs(args, 1, usage);
-	const task = loadTask(taskFile!);
+function openTask(taskFile: string, flags: Flags) {
+	const task = loadTask(taskFile);
 	const judges = listFlag(flags, 'judges', '--judges') ?? task.judges;
 	return {task, judges};
 }
@@ -34,14 +30,13 @@ function openTask(args: string[], flags: Flags, usage: string) {
 export function createAttributeCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'attribute',
-		usage: attributeUsage,
 		async run(args, flags) {
 			const deps = defaultDeps(overrides);
 			const method = stringFlag(flags, 'method', '--method') ?? 'gradient';
 			if (method !== 'gradient' && method !== 'loo') {
 				throw new UserError(`--method must be gradient or loo, got "${method}"`, {field: '--method'});
 			}
-			const {task, judges} = openTask(args, flags, attributeUsage);
+			const {task, judges} = openTask(args[0], flags);
 			const segments = segmentPrompt(task.prompt, task.segmentation);
 			const set = await deps.openJudges(judges, {heldout: []});
 			try {
@@ -89,7 +84,6 @@ export function createAttributeCommand(overrides: Partial<CommandDeps> = {}): Co
 export function createScoreCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'score',
-		usage: scoreUsage,
 		async run(args, flags) {
 			const deps = defaultDeps(overrides);
 			const split = stringFlag(flags, 'split', '--split') ?? 'test';
@@ -97,7 +91,7 @@ export function createScoreCommand(overrides: Partial<CommandDeps> = {}): Comman
 				throw new UserError(`--split must be train or test, got "${split}"`, {field: '--split'});
 			}
 			const promptFile = stringFlag(flags, 'prompt', '--prompt');
-			const {task, judges} = openTask(args, flags, scoreUsage);
+			const {task, judges} = openTask(args[0], flags);
 			let prompt = task.prompt;
 			if (promptFile !== undefined) {
 				if (!fs.existsSync(promptFile) || !fs.statSync(promptFile).isFile()) {

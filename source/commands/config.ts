@@ -1,15 +1,13 @@
 /**
- * `gmpo config get|set|unset|list`: the settings kept through conf (generator endpoint, model, key; defaults). The
- * API key is shown masked, and a typed-in value is validated before it is stored.
+ * `gmpo config list|get|set|unset`: the settings kept through conf (generator endpoint, model, key, timeout,
+ * retries; run defaults). The API key is shown masked, and a typed-in value is validated before it is stored.
  */
-import {getSetting, listSettings, maskSecret, setSetting, settingKeys, unsetSetting, type SettingKey} from '../config.js';
+import fs from 'node:fs';
+import {getSetting, listSettings, maskSecret, setSetting, settingKeys, settingsPath, unsetSetting, type SettingKey} from '../config.js';
 import {UserError} from '../errors.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {expectArgs} from './flags.js';
 import {table} from './table.js';
 import type {Command} from './types.js';
-
-const usage = 'gmpo config get <key> | set <key> <value> | unset <key> | list [--json]';
 
 function known(key: string): SettingKey {
 	if (!settingKeys.includes(key as SettingKey)) {
@@ -18,46 +16,53 @@ function known(key: string): SettingKey {
 	return key as SettingKey;
 }
 
-/** The config command with the given outside world. */
-export function createConfigCommand(overrides: Partial<CommandDeps> = {}): Command {
+/** The config commands with the given outside world. */
+export function createConfigCommands(overrides: Partial<CommandDeps> = {}): Record<'list' | 'get' | 'set' | 'unset', Command> {
 	return {
-		name: 'config',
-		usage,
-		async run(args, flags) {
-			const deps = defaultDeps(overrides);
-			const [action, ...rest] = args;
-			switch (action) {
-				case 'get': {
-					const [key] = expectArgs(rest, 1, 'gmpo config get <key>');
-					const value = getSetting(known(key));
-					const shown = value === undefined ? '' : key === 'generator.apiKey' ? maskSecret(String(value)) : String(value);
-					deps.stdout.write(flags.json === true ? `${JSON.stringify({key, value: value === undefined ? null : shown})}\n` : `${shown}\n`);
-					return 0;
+		list: {
+			name: 'config list',
+			async run(_args, flags) {
+				const deps = defaultDeps(overrides);
+				const settings = listSettings();
+				const file = settingsPath();
+				if (flags.json === true) {
+					deps.stdout.write(`${JSON.stringify({file, settings}, null, 2)}\n`);
+				} else {
+					deps.stdout.write(table(['KEY', 'VALUE', 'SOURCE', 'ABOUT'], settings.map(l => [l.key, l.value, l.source, l.about])));
+					deps.stdout.write(`settings file: ${file}${fs.existsSync(file) ? '' : ' (not written yet: every value is a default)'}\n`);
 				}
-				case 'set': {
-					const [key, value] = expectArgs(rest, 2, 'gmpo config set <key> <value>');
-					setSetting(key, value);
-					deps.stderr.write(`set ${key}\n`);
-					return 0;
-				}
-				case 'unset': {
-					const [key] = expectArgs(rest, 1, 'gmpo config unset <key>');
-					unsetSetting(key);
-					deps.stderr.write(`unset ${key}\n`);
-					return 0;
-				}
-				case 'list': {
-					expectArgs(rest, 0, 'gmpo config list [--json]');
-					const lines = listSettings();
-					if (flags.json === true) deps.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
-					else deps.stdout.write(table(['KEY', 'VALUE', 'SOURCE', 'ABOUT'], lines.map(l => [l.key, l.value, l.source, l.about])));
-					return 0;
-				}
-				default:
-					throw new UserError(action === undefined ? `missing action; usage: ${usage}` : `unknown action "${action}"; usage: ${usage}`);
-			}
+				return 0;
+			},
+		},
+		get: {
+			name: 'config get',
+			async run([key], flags) {
+				const deps = defaultDeps(overrides);
+				const value = getSetting(known(key));
+				const shown = value === undefined ? '' : key === 'generator.apiKey' ? maskSecret(String(value)) : String(value);
+				deps.stdout.write(flags.json === true ? `${JSON.stringify({key, value: value === undefined ? null : shown})}\n` : `${shown}\n`);
+				return 0;
+			},
+		},
+		set: {
+			name: 'config set',
+			async run([key, value]) {
+				const deps = defaultDeps(overrides);
+				setSetting(key, value);
+				deps.stderr.write(`set ${key}\n`);
+				return 0;
+			},
+		},
+		unset: {
+			name: 'config unset',
+			async run([key]) {
+				const deps = defaultDeps(overrides);
+				unsetSetting(key);
+				deps.stderr.write(`unset ${key}\n`);
+				return 0;
+			},
 		},
 	};
 }
 
-export const configCommand = createConfigCommand();
+export const configCommands = createConfigCommands();

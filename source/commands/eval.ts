@@ -10,11 +10,9 @@ import {evaluatePrompt} from '../engine/evaluate.js';
 import {loadSession} from '../sessions/store.js';
 import {displayPath, loadTask} from '../tasks/load-task.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {expectArgs, listFlag, stringFlag} from './flags.js';
+import {listFlag, stringFlag} from './flags.js';
 import {table} from './table.js';
 import type {Command} from './types.js';
-
-const usage = 'gmpo eval <task> (--prompt FILE | --session ID) [--judges a,b] [--heldout c] [--json]';
 
 function readPrompt(file: string): string {
 	let text: string;
@@ -36,10 +34,9 @@ function readPrompt(file: string): string {
 export function createEvalCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'eval',
-		usage,
 		async run(args, flags) {
 			const deps = defaultDeps(overrides);
-			const [taskFile] = expectArgs(args, 1, usage);
+			const [taskFile] = args;
 			const promptFile = stringFlag(flags, 'prompt', '--prompt');
 			const sessionId = stringFlag(flags, 'session', '--session');
 			if ((promptFile === undefined) === (sessionId === undefined)) {

@@ -13,6 +13,8 @@ export type RunFlags = {
 	json: boolean;
 	/** Round budget. */
 	rounds?: number;
+	/** Candidate edits per round. */
+	candidates?: number;
 	/** Judge names or folders. */
 	judges?: string[];
 	/** Held-out judges. */
@@ -23,6 +25,10 @@ export type RunFlags = {
 	baseUrl?: string;
 	/** Generator model. */
 	model?: string;
+	/** Deadline of one generator request, in seconds. */
+	timeout?: number;
+	/** Retries of a generator request after a transient fault. */
+	retries?: number;
 };
 
 /** The generators a run can use. */
@@ -30,8 +36,16 @@ export type GeneratorKind = 'offline' | 'openai' | 'textual';
 
 const generatorKinds: GeneratorKind[] = ['offline', 'openai', 'textual'];
 
+/**
+ * A flag's value when the command takes it. The run commands share runFlags but not every flag (resume takes no
+ * --judges), and the dispatcher treats reading an undeclared flag as a bug: so look before reading.
+ */
+function given(flags: Flags, name: string): unknown {
+	return Object.hasOwn(flags, name) ? flags[name] : undefined;
+}
+
 function text(flags: Flags, name: string, flag: string): string | undefined {
-	const value = flags[name];
+	const value = given(flags, name);
 	if (value === undefined || value === null) return undefined;
 	if (Array.isArray(value)) throw new UserError('given more than once', {field: flag});
 	if (typeof value !== 'string' && typeof value !== 'number') throw new UserError('needs a value', {field: flag});
@@ -41,13 +55,23 @@ function text(flags: Flags, name: string, flag: string): string | undefined {
 }
 
 /** A whole number of at least `min`. */
-export function intFlag(flags: Flags, name: string, flag: string, min = 1): number | undefined {
+export function intFlag(flags: Flags, name: string, flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
 	const s = text(flags, name, flag);
 	if (s === undefined) return undefined;
-	if (!/^\d+$/.test(s) || Number(s) < min || !Number.isSafeInteger(Number(s))) {
-		throw new UserError(`expected a whole number of at least ${min}, got ${JSON.stringify(s)}`, {field: flag});
+	if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max || !Number.isSafeInteger(Number(s))) {
+		const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+		throw new UserError(`expected a whole number ${range}, got ${JSON.stringify(s)}`, {field: flag});
 	}
 	return Number(s);
+}
+
+/** A positive number of seconds (fractions allowed: 0.5). */
+export function secondsFlag(flags: Flags, name: string, flag: string): number | undefined {
+	const s = text(flags, name, flag);
+	if (s === undefined) return undefined;
+	const n = Number(s);
+	if (!/^\d*\.?\d+$/.test(s) || !(n > 0) || n > 86_400) throw new UserError(`expected a number of seconds above 0 (at most 86400), got ${JSON.stringify(s)}`, {field: flag});
+	return n;
 }
 
 /** A comma-separated list of names. */
@@ -77,20 +101,16 @@ export function runFlags(flags: Flags): RunFlags {
 		throw new UserError(`expected an http(s) URL, got ${JSON.stringify(baseUrl)}`, {field: '--base-url'});
 	}
 	return {
-		auto: flags.auto === true,
-		json: flags.json === true,
+		auto: given(flags, 'auto') === true,
+		json: given(flags, 'json') === true,
 		rounds: intFlag(flags, 'rounds', '--rounds'),
+		candidates: intFlag(flags, 'candidates', '--candidates', 1, 64),
 		judges: listFlag(flags, 'judges', '--judges'),
 		heldout: listFlag(flags, 'heldout', '--heldout'),
 		generator: generator as GeneratorKind | undefined,
 		baseUrl,
 		model: text(flags, 'model', '--model'),
+		timeout: secondsFlag(flags, 'timeout', '--timeout'),
+		retries: intFlag(flags, 'retries', '--retries', 0),
 	};
-}
-
-/** Exactly `count` positional arguments, else a usage error. */
-export function expectArgs(args: readonly string[], count: number, usage: string): string[] {
-	if (args.length < count) throw new UserError(`missing argument; usage: ${usage}`);
-	if (args.length > count) throw new UserError(`unexpected argument "${args[count]}"; usage: ${usage}`);
-	return [...args];
 }

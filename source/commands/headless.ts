@@ -7,9 +7,8 @@ import {joinSegments} from '../core/segment.js';
 import {autoDecide} from '../engine/auto.js';
 import {Engine} from '../engine/engine.js';
 import {evaluatePrompt} from '../engine/evaluate.js';
-import type {CommandDeps} from './deps.js';
-import type {PreparedRun} from './prepare-run.js';
 import {progressReporter} from './progress.js';
+import type {CommandDeps, PreparedRun} from './types.js';
 
 /** The summary of a headless run. */
 export type RunSummary = {

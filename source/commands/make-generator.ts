@@ -38,8 +38,9 @@ export async function makeGenerator(task: Task, flags: RunFlags, env: NodeJS.Pro
 		notes,
 	});
 	if (kind === 'offline') {
-		if (flags.baseUrl !== undefined || flags.model !== undefined) {
-			throw new UserError('--base-url and --model are for an LLM generator; add --generator openai', {field: '--generator'});
+		if (flags.baseUrl !== undefined || flags.model !== undefined || flags.timeout !== undefined || flags.retries !== undefined) {
+			const given = ['baseUrl', 'model', 'timeout', 'retries'].find(f => flags[f as keyof RunFlags] !== undefined)!.replace('baseUrl', 'base-url');
+			throw new UserError('is for an LLM generator, and this run uses the offline one; add --generator openai', {field: `--${given}`});
 		}
 		return offline();
 	}
@@ -56,7 +57,10 @@ export async function makeGenerator(task: Task, flags: RunFlags, env: NodeJS.Pro
 		}
 		return offline([`the task asks for the ${kind} generator but no endpoint or API key is configured; using the offline generator (${how})`]);
 	}
-	const options = {baseUrl, model, ...(apiKey ? {apiKey} : {})};
+	// Flags, then the settings (whose defaults are 120 s and 2 retries).
+	const timeoutMs = 1000 * (flags.timeout ?? getSetting('generator.timeout')!);
+	const retries = flags.retries ?? getSetting('generator.retries')!;
+	const options = {baseUrl, model, timeoutMs, retries, ...(apiKey ? {apiKey} : {})};
 	// Loaded here, not at the top: the SDK is large and every command is loaded on each start.
 	const {createOpenAiChatClient, createOpenAiGenerator} = await import('../generators/openai.js');
 	const {createTextualGenerator} = await import('../generators/textual.js');

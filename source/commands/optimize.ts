@@ -4,12 +4,10 @@
  */
 import {UserError} from '../errors.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {expectArgs, runFlags, type RunFlags} from './flags.js';
+import {runFlags, type RunFlags} from './flags.js';
 import {runHeadless} from './headless.js';
 import {prepareNewRun, prepareResume, prepareWithNotes, type PreparedRun} from './prepare-run.js';
 import type {Command} from './types.js';
-
-const usage = 'gmpo optimize <task> [--auto] [--rounds N] [--judges a,b] [--heldout c] [--generator offline|openai|textual] [--json]';
 
 /** Whether to run headless: asked for, or no terminal to talk to. Refused when interactive mode is unavailable. */
 export function headless(flags: RunFlags, deps: CommandDeps): boolean {
@@ -38,10 +36,9 @@ export async function drive(run: PreparedRun, flags: RunFlags, deps: CommandDeps
 export function createOptimizeCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'optimize',
-		usage,
 		async run(args, rawFlags) {
 			const deps = defaultDeps(overrides);
-			const [taskFile] = expectArgs(args, 1, usage);
+			const [taskFile] = args;
 			const flags = runFlags(rawFlags);
 			const interactive = !headless(flags, deps);
 			return drive(await prepareWithNotes(deps, opening => prepareNewRun(taskFile, flags, deps, opening)), flags, deps, interactive);
@@ -51,13 +48,11 @@ export function createOptimizeCommand(overrides: Partial<CommandDeps> = {}): Com
 
 /** `gmpo resume <id>`. */
 export function createResumeCommand(overrides: Partial<CommandDeps> = {}): Command {
-	const resumeUsage = 'gmpo resume <session> [--auto] [--rounds N] [--generator offline|openai|textual] [--json]';
 	return {
 		name: 'resume',
-		usage: resumeUsage,
 		async run(args, rawFlags) {
 			const deps = defaultDeps(overrides);
-			const [id] = expectArgs(args, 1, resumeUsage);
+			const [id] = args;
 			const flags = runFlags(rawFlags);
 			const interactive = !headless(flags, deps);
 			return drive(await prepareWithNotes(deps, opening => prepareResume(id, flags, deps, opening)), flags, deps, interactive);

@@ -9,30 +9,16 @@ import path from 'node:path';
 import type {BudgetLimits} from '../core/budget.js';
 import {segmentPrompt} from '../core/segment.js';
 import type {Task} from '../core/task.js';
+import {readSettings} from '../config.js';
 import {UserError} from '../errors.js';
 import type {Generator} from '../generators/types.js';
-import type {Judge} from '../judges/types.js';
-import {createSession, loadSession, openSession, type Session} from '../sessions/store.js';
-import {loadTask} from '../tasks/load-task.js';
-import type {CommandDeps, JudgeSet} from './deps.js';
+import {newSession, loadSession, openSession, type Session} from '../sessions/store.js';
+import {displayPath, loadTask} from '../tasks/load-task.js';
 import type {RunFlags} from './flags.js';
 import {makeGenerator} from './make-generator.js';
+import type {CommandDeps, JudgeSet, PreparedRun} from './types.js';
 
-/** A run ready to start. */
-export type PreparedRun = {
-	/** The open (locked) session. */
-	session: Session;
-	/** The judges (held-out ones flagged in their info). */
-	judges: Judge[];
-	/** The generator. */
-	generator: Generator;
-	/** Budgets. */
-	limits: BudgetLimits;
-	/** What the user should know before the run (a generator fallback, a repaired log). */
-	notes: string[];
-	/** Closes the session and the judges. */
-	close(): Promise<void>;
-};
+export type {PreparedRun} from './types.js';
 
 /** A judge spec as saved: folders as absolute paths (a resumed session may run elsewhere), names as they are. */
 function judgeSpec(name: string): string {
@@ -68,20 +54,22 @@ export async function prepareWithNotes(deps: CommandDeps, prepare: (opening: Ope
 	}
 }
 
-async function open(deps: CommandDeps, task: Task, opening: Opening): Promise<JudgeSet> {
+/** `heldoutFrom` names where the held-out list came from, for the error when it holds every judge. */
+async function open(deps: CommandDeps, task: Task, heldoutFrom: {file?: string; field: string}, opening: Opening): Promise<JudgeSet> {
 	const heldout = task.heldout;
 	const names = task.judges ? [...task.judges, ...(heldout ?? []).filter(h => !task.judges!.includes(h))] : undefined;
 	const set = await deps.openJudges(names, {heldout, ...opening});
 	if (set.judges.every(j => j.info.heldout)) {
 		await set.close();
-		throw new UserError(`every judge is held out (${set.judges.map(j => j.info.name).join(', ')}); keep at least one for selection`, {field: '--heldout'});
+		throw new UserError(`every judge is held out (${set.judges.map(j => j.info.name).join(', ')}); keep at least one for selection`, heldoutFrom);
 	}
 	return set;
 }
 
 /** A new session from a task file, with the flags applied to the task (the session's snapshot keeps them). */
 export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: CommandDeps, opening: Opening = {}): Promise<PreparedRun> {
-	const loaded = loadTask(taskFile);
+	// Precedence: flags, then the task file, then the user's settings (`gmpo config`), then the built-in defaults.
+	const loaded = loadTask(taskFile, readSettings().defaults);
 	const judges = flags.judges ?? loaded.judges;
 	const heldout = (flags.heldout ?? loaded.heldout)?.map(judgeSpec);
 	const task: Task = {
@@ -89,12 +77,13 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 		judges: judges?.map(judgeSpec),
 		heldout,
 		rounds: flags.rounds ?? loaded.rounds,
+		generator: {...loaded.generator, candidates: flags.candidates ?? loaded.generator.candidates},
 	};
 	const made = await makeGenerator(task, flags, deps.env);
-	const set = await open(deps, task, opening);
+	const set = await open(deps, task, flags.heldout ? {field: '--heldout'} : {file: displayPath(path.resolve(taskFile)), field: 'heldout'}, opening);
 	try {
 		const segments = segmentPrompt(task.prompt, task.segmentation);
-		const session = createSession(
+		const session = newSession(
 			{task, segments, judges: set.judges.map(j => j.info.name), generator: made.record},
 			{dir: deps.sessionsDir, secrets: made.secrets},
 		);
@@ -118,7 +107,7 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 	let set: JudgeSet | undefined;
 	try {
 		const state = session.state;
-		set = await open(deps, state.task, opening);
+		set = await open(deps, state.task, {file: path.join(session.dir, 'task.json'), field: 'heldout'}, opening);
 		const names = set.judges.map(j => j.info.name).sort();
 		const recorded = [...state.judges].sort();
 		if (recorded.length > 0 && names.join(',') !== recorded.join(',')) {

@@ -5,7 +5,7 @@
  * run and is shown once, as the command's error line.
  */
 import type {EngineEvent} from '../engine/types.js';
-import type {Output} from './deps.js';
+import type {Output} from './types.js';
 
 const BAR = 24;
 
@@ -50,7 +50,8 @@ export function progressReporter(out: Output, rounds: number | undefined): {list
 				if (!tty) line(`round ${of()}: started (${event.batch.length} examples)`);
 				break;
 			case 'progress':
-				bar(event.phase, event.done, event.total);
+				// A detail (a generator retry) comes with a note, which says it as a line.
+				if (event.detail === undefined) bar(event.phase, event.done, event.total);
 				break;
 			case 'attribution-done':
 				if (!tty) line(`round ${of()}: attribution (${event.importance.method}); editing ${event.targets.join(', ') || 'nothing'}`);

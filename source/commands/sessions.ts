@@ -4,20 +4,15 @@
  */
 import {listSessions} from '../sessions/store.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {expectArgs} from './flags.js';
 import {table} from './table.js';
 import type {Command} from './types.js';
-
-const usage = 'gmpo sessions [--json]';
 
 /** The sessions command with the given outside world. */
 export function createSessionsCommand(overrides: Partial<CommandDeps> = {}): Command {
 	return {
 		name: 'sessions',
-		usage,
-		async run(args, flags) {
+		async run(_args, flags) {
 			const deps = defaultDeps(overrides);
-			expectArgs(args, 0, usage);
 			const sessions = listSessions({dir: deps.sessionsDir});
 			if (flags.json === true) {
 				const rows = sessions.map(({dir: _, ...s}) => s);

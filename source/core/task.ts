@@ -47,13 +47,18 @@ export const taskSchema = z
 		description: z.string().optional(),
 		/** The initial prompt. */
 		prompt: z.string().min(1),
+		// `segmentation: sentences` is short for `segmentation: {mode: sentences}`.
 		segmentation: z
-			.object({
-				mode: z.enum(['sentences', 'lines', 'markers']).default('sentences'),
-				/** Separator for mode "markers" (removed from the prompt). */
-				marker: z.string().min(1).default('||'),
-			})
-			.strict()
+			.preprocess(
+				value => (typeof value === 'string' ? {mode: value} : value),
+				z
+					.object({
+						mode: z.enum(['sentences', 'lines', 'markers']).default('sentences'),
+						/** Separator for mode "markers" (removed from the prompt). */
+						marker: z.string().min(1).default('||'),
+					})
+					.strict(),
+			)
 			.default({mode: 'sentences', marker: '||'}),
 		data: z
 			.object({

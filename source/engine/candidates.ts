@@ -7,7 +7,7 @@
 import {applyEdits} from '../core/edits.js';
 import {joinSegments} from '../core/segment.js';
 import type {Candidate, Segment, SegmentImportance} from '../core/types.js';
-import {addUsage, groupEdits, noUsage, type Generator, type HardExample, type RequestObjective, type TokenUsage} from '../generators/types.js';
+import {addUsage, groupEdits, noUsage, type Generator, type HardExample, type RequestObjective, type RetryNotice, type TokenUsage} from '../generators/types.js';
 import type {RejectedEdits} from './types.js';
 
 /** What a proposal needs. */
@@ -40,6 +40,8 @@ export type ProposeInput = {
 	seen: Set<string>;
 	/** Cancels the generator. */
 	signal: AbortSignal;
+	/** Told before the generator retries a failed request. */
+	onRetry?: (notice: RetryNotice) => void;
 };
 
 /** What came of a proposal. */
@@ -76,7 +78,7 @@ export async function proposeCandidates(input: ProposeInput): Promise<ProposeOut
 	for (const call of calls) {
 		input.signal.throwIfAborted();
 		const proposal = await input.generator.propose(
-			{segments, targets: call.targets, hardExamples: input.hardExamples, count: call.count, objectives: call.objectives, round: input.round},
+			{segments, targets: call.targets, hardExamples: input.hardExamples, count: call.count, objectives: call.objectives, round: input.round, onRetry: input.onRetry},
 			input.signal,
 		);
 		addUsage(out.usage, proposal.usage);

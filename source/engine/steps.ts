@@ -67,6 +67,11 @@ export async function advance(host: EngineHost, work: RoundWork, regenerate: boo
 				nextId: host.session.state.nextSegmentNumber,
 				seen,
 				signal,
+				// A retry is said twice: as a note (the log of messages, headless lines) and in the progress (the TUI's status).
+				onRetry: notice => {
+					host.emit({type: 'note', round: work.round, level: 'warn', text: `generator: ${notice.reason}; attempt ${notice.attempt} of ${notice.of} in ${(notice.delayMs / 1000).toFixed(1)} s`});
+					host.emit({type: 'progress', round: work.round, phase: 'proposal', done: 0, total: 0, detail: `attempt ${notice.attempt} of ${notice.of}`});
+				},
 			}),
 		);
 		if (!result) return;

@@ -171,6 +171,8 @@ export type EngineEvent =
 			done: number;
 			/** Units in all. */
 			total: number;
+			/** What the work is at, when counts say too little ("attempt 2 of 3" of a generator request). */
+			detail?: string;
 	  }
 	| {
 			type: 'attribution-done';

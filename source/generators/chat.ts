@@ -2,6 +2,7 @@
  * The small chat interface LLM-backed generators are built on. The OpenAI-compatible client implements it over
  * HTTP; tests implement it with a fake, so no module mocking is needed.
  */
+import type {RetryNotice} from './retry.js';
 import type {TokenUsage} from './types.js';
 
 /** One chat message. */
@@ -28,6 +29,8 @@ export type ChatRequest = {
 	json?: JsonFormat;
 	/** Sampling temperature; absent leaves the server's default. */
 	temperature?: number;
+	/** Told before each retry of a failed attempt (the attempt count the user sees). */
+	onRetry?: (notice: RetryNotice) => void;
 };
 
 /** One chat completion reply. */

@@ -36,7 +36,7 @@ export function createChatGenerator(client: ChatClient, options: ChatGeneratorOp
 			const result = await requestEdits(
 				client,
 				directEditMessages(request),
-				{segments: request.segments, targets: request.targets, count: request.count, temperature: options.temperature},
+				{segments: request.segments, targets: request.targets, count: request.count, temperature: options.temperature, onRetry: request.onRetry},
 				signal,
 			);
 			return {edits: result.edits, usage: result.usage, notes: result.notes};

@@ -6,6 +6,7 @@ import {z} from 'zod';
 import {UserError} from '../errors.js';
 import type {Edit, Segment} from '../core/types.js';
 import type {ChatClient, ChatMessage, JsonFormat} from './chat.js';
+import type {RetryNotice} from './retry.js';
 import {addUsage, noUsage, type TokenUsage} from './types.js';
 
 const ops = ['replace', 'delete', 'insert_after'] as const;
@@ -120,6 +121,8 @@ export type EditRequestOptions = {
 	count: number;
 	/** Sampling temperature. */
 	temperature?: number;
+	/** Told before each retry of a request. */
+	onRetry?: (notice: RetryNotice) => void;
 };
 
 /**
@@ -137,7 +140,7 @@ export async function requestEdits(
 	const conversation = [...messages];
 	let lastError = '';
 	for (let attempt = 0; attempt < 2; attempt++) {
-		const reply = await client.complete({messages: conversation, json, temperature: options.temperature}, signal);
+		const reply = await client.complete({messages: conversation, json, temperature: options.temperature, onRetry: options.onRetry}, signal);
 		addUsage(usage, reply.usage);
 		const parsed = parseEdits(reply.content, options.segments, options.targets, options.count);
 		if (parsed.ok) {

@@ -1,6 +1,7 @@
 /**
- * Exponential backoff for transient endpoint faults (429, 5xx, timeouts), cancellable by an AbortSignal. Counts and
- * delays are parameters so tests run in milliseconds.
+ * Exponential backoff for transient endpoint faults (429, 5xx, a dropped or cut-off reply), cancellable by an
+ * AbortSignal, and a deadline that bounds one attempt whatever the other side does. Counts, delays and deadlines are
+ * parameters so tests run in milliseconds.
  */
 
 /** How often and how patiently to retry. */
@@ -19,6 +20,18 @@ export type RetryVerdict = {
 	retry: boolean;
 	/** Minimum delay the server asked for (Retry-After), in ms. */
 	afterMs?: number;
+};
+
+/** What is said before a retry: which attempt comes next, of how many, why, and after how long a wait. */
+export type RetryNotice = {
+	/** The attempt about to start (2 for the first retry). */
+	attempt: number;
+	/** Attempts in all, at most. */
+	of: number;
+	/** Why the last attempt failed, in a few words ("HTTP 503", "the reply was cut off"). */
+	reason: string;
+	/** The wait before it, in ms. */
+	delayMs: number;
 };
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it is aborted. */
@@ -54,6 +67,7 @@ export async function withRetry<T>(
 	judge: (error: unknown) => RetryVerdict,
 	policy: RetryPolicy,
 	signal: AbortSignal,
+	onRetry?: (error: unknown, retry: {attempt: number; of: number; delayMs: number}) => void,
 ): Promise<{value: T; attempts: number}> {
 	for (let n = 0; ; n++) {
 		signal.throwIfAborted();
@@ -63,7 +77,47 @@ export async function withRetry<T>(
 			if (signal.aborted) throw signal.reason;
 			const verdict = judge(error);
 			if (!verdict.retry || n >= policy.retries) throw error;
-			await sleep(backoffDelay(policy, n, verdict.afterMs), signal);
+			const delayMs = backoffDelay(policy, n, verdict.afterMs);
+			onRetry?.(error, {attempt: n + 2, of: policy.retries + 1, delayMs});
+			await sleep(delayMs, signal);
 		}
+	}
+}
+
+/** The reason a deadline gives when it passes: the request took longer than it was allowed. */
+export class DeadlineError extends Error {
+	/** The deadline, in ms. */
+	readonly ms: number;
+
+	constructor(ms: number) {
+		super(`no complete reply within ${ms} ms`);
+		this.name = 'DeadlineError';
+		this.ms = ms;
+	}
+}
+
+/**
+ * Runs `work` with a signal that aborts after `ms` (or when `signal` does), and settles no later than that abort,
+ * whatever `work` does with the signal: the wait is bounded by construction, not by the work's good manners. A
+ * passed deadline rejects with a DeadlineError; an abort of `signal`, with its reason.
+ */
+export async function withDeadline<T>(ms: number, signal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+	signal.throwIfAborted();
+	const deadline = new AbortController();
+	const timer = setTimeout(() => deadline.abort(new DeadlineError(ms)), ms);
+	const both = AbortSignal.any([signal, deadline.signal]);
+	let onAbort: (() => void) | undefined;
+	const aborted = new Promise<never>((_, reject) => {
+		onAbort = () => reject(both.reason);
+		both.addEventListener('abort', onAbort, {once: true});
+	});
+	const running = work(both);
+	// Whichever loses the race must not become an unhandled rejection.
+	running.catch(() => {});
+	try {
+		return await Promise.race([running, aborted]);
+	} finally {
+		clearTimeout(timer);
+		both.removeEventListener('abort', onAbort!);
 	}
 }

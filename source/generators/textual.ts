@@ -67,7 +67,7 @@ export function createTextualGenerator(client: ChatClient, options: TextualOptio
 					{role: 'system', content: system},
 					{role: 'user', content: user},
 				];
-				const reply = await client.complete({messages}, signal);
+				const reply = await client.complete({messages, onRetry: request.onRetry}, signal);
 				addUsage(usage, reply.usage);
 				return reply.content.trim();
 			};
@@ -118,7 +118,7 @@ export function createTextualGenerator(client: ChatClient, options: TextualOptio
 					const result = await requestEdits(
 						client,
 						messages,
-						{segments: request.segments, targets: request.targets, count: counts[i], temperature: options.temperature},
+						{segments: request.segments, targets: request.targets, count: counts[i], temperature: options.temperature, onRetry: request.onRetry},
 						signal,
 					);
 					addUsage(usage, result.usage);

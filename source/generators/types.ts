@@ -3,6 +3,9 @@
  * Generators know nothing of judges, sessions or the UI; the engine turns their edits into candidates.
  */
 import type {Edit, Segment} from '../core/types.js';
+import type {RetryNotice} from './retry.js';
+
+export type {RetryNotice} from './retry.js';
 
 /** A segment as shown to a generator: its id, text and how much it helps or hurts. */
 export type RequestSegment = Segment & {
@@ -48,6 +51,8 @@ export type ProposalRequest = {
 	objectives?: RequestObjective[];
 	/** The round number (1-based); deterministic generators seed from it. */
 	round: number;
+	/** Told before a failed request to an LLM is tried again (generators that call none never call it). */
+	onRetry?: (notice: RetryNotice) => void;
 };
 
 /**

@@ -2,11 +2,25 @@
  * Greedy decoding with a judge's graph (the logits after each sequence), batched over prompts. Each step runs the
  * whole sequence again (no key/value cache): answers are short, and it keeps one code path.
  */
-import {encodeExample} from './judge-folder.js';
-import type {OnnxJudge} from './onnx-judge.js';
+import {encodeExample, type JudgeFolder} from './judge-folder.js';
+import type {JudgeInfo} from './types.js';
+import type {Tensor} from '../onnx/ir.js';
+
+/**
+ * What greedy decoding needs of a judge (OnnxJudge has it): its folder and the logits of the token after each
+ * sequence. Named here rather than importing OnnxJudge, which loads this module lazily.
+ */
+export type LogitsModel = {
+	/** The judge's facts (context length). */
+	readonly info: JudgeInfo;
+	/** Tokenizer, framing and special tokens. */
+	readonly folder: JudgeFolder;
+	/** Logits [B, 1, V] of the token after each sequence. */
+	nextTokenLogits(sequences: readonly (readonly number[])[], signal?: AbortSignal): Promise<Tensor>;
+};
 
 /** Continue each id sequence greedily until a stop id or `maxTokens` new tokens; returns the new ids. */
-export async function greedyFromIds(judge: OnnxJudge, prefixes: readonly number[][], maxTokens: number, stopIds: readonly number[], signal?: AbortSignal): Promise<number[][]> {
+export async function greedyFromIds(judge: LogitsModel, prefixes: readonly number[][], maxTokens: number, stopIds: readonly number[], signal?: AbortSignal): Promise<number[][]> {
 	const sequences = prefixes.map(p => [...p]);
 	const generated = prefixes.map((): number[] => []);
 	const done = prefixes.map(() => false);
@@ -39,7 +53,7 @@ export async function greedyFromIds(judge: OnnxJudge, prefixes: readonly number[
 }
 
 /** Greedy answers of a judge for the prompt applied to each input (decoded, leading whitespace removed). */
-export async function generateGreedy(judge: OnnxJudge, segments: readonly string[], inputs: readonly string[], maxTokens: number, signal?: AbortSignal): Promise<string[]> {
+export async function generateGreedy(judge: LogitsModel, segments: readonly string[], inputs: readonly string[], maxTokens: number, signal?: AbortSignal): Promise<string[]> {
 	const folder = judge.folder;
 	const contexts = await Promise.all(inputs.map(async input => (await encodeExample(folder, segments, input, '')).contextIds));
 	const stop = [...(folder.framing.suffix ?? [])];

@@ -74,14 +74,21 @@ function sessionDir(id: string, options: StoreOptions): string {
 	return path.join(sessionsDir(options), id);
 }
 
-function loadTask(dir: string): Task {
+function readTaskSnapshot(dir: string): Task {
 	const file = path.join(dir, 'task.json');
-	let json: unknown;
+	let text: string;
 	try {
-		json = JSON.parse(fs.readFileSync(file, 'utf8'));
+		text = fs.readFileSync(file, 'utf8');
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
-		throw new UserError(code === 'ENOENT' ? 'the session has no task snapshot' : `not valid JSON (${(error as Error).message})`, {file});
+		const why = code === 'ENOENT' ? 'the session has no task snapshot' : code === 'EISDIR' ? 'the task snapshot is a folder, not a file' : `cannot read the task snapshot (${code ?? (error as Error).message})`;
+		throw new UserError(why, {file});
+	}
+	let json: unknown;
+	try {
+		json = JSON.parse(text);
+	} catch (error) {
+		throw new UserError(`not valid JSON (${(error as Error).message})`, {file});
 	}
 	const parsed = taskSchema.extend({file: z.string().optional()}).safeParse(json);
 	if (!parsed.success) {
@@ -104,7 +111,7 @@ export function loadSession(id: string, options: StoreOptions = {}): {state: Ses
 
 function load(dir: string, options: StoreOptions) {
 	const file = path.join(dir, 'events.jsonl');
-	const task = loadTask(dir);
+	const task = readTaskSnapshot(dir);
 	const log = readLog(file);
 	for (const w of log.warnings) options.onWarning?.(w);
 	const [first, ...rest] = log.events;
@@ -144,7 +151,7 @@ export class Session {
 	/** Bytes to keep before the next append (a cut-off line is removed), and whether a newline is missing. */
 	#repair: Repair | undefined;
 
-	/** @internal Use createSession or openSession. */
+	/** @internal Use newSession or openSession. */
 	constructor(
 		readonly id: string,
 		readonly dir: string,
@@ -202,7 +209,7 @@ export class Session {
 }
 
 /** Creates a session folder, snapshots the task and writes the `created` event, all synced to disk. */
-export function createSession(input: CreateInput, options: StoreOptions = {}): Session {
+export function newSession(input: CreateInput, options: StoreOptions = {}): Session {
 	const root = sessionsDir(options);
 	fs.mkdirSync(root, {recursive: true});
 	const id = newSessionId();
@@ -234,7 +241,7 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 	writeLine(logFd, `${JSON.stringify(event)}\n`, true);
 	syncDir(dir);
 	syncDir(root);
-	return new Session(id, dir, initialState(loadTask(dir), event), {fd: logFd, release, secrets, warnings: []});
+	return new Session(id, dir, initialState(readTaskSnapshot(dir), event), {fd: logFd, release, secrets, warnings: []});
 }
 
 /** Opens a session to continue it: replays its log and locks it; a cut-off last line is dropped with a warning. */

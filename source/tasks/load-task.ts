@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {parse as parseYaml, YAMLParseError} from 'yaml';
+import {parseDocument as parseYamlDocument, type YAMLError} from 'yaml';
 import type {z} from 'zod';
 import {exampleSchema, taskSchema, type Task, type TaskExample} from '../core/task.js';
 import {UserError} from '../errors.js';
@@ -17,8 +17,19 @@ export function displayPath(file: string): string {
 	return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.resolve(file);
 }
 
-/** Reads, parses and validates a task file; JSONL example files are read too. */
-export function loadTask(file: string): Task {
+/** Values a task file may leave out that the user's settings provide (`gmpo config set defaults.rounds 3`). */
+export type TaskDefaults = {
+	/** Rounds, when the file has no `rounds`. */
+	rounds?: number;
+	/** Candidates per round, when the file has no `generator.candidates`. */
+	candidates?: number;
+};
+
+/**
+ * Reads, parses and validates a task file; JSONL example files are read too. What the file leaves out comes from
+ * `defaults` (the user's settings), else from the schema's defaults.
+ */
+export function loadTask(file: string, defaults: TaskDefaults = {}): Task {
 	const absolute = path.resolve(file);
 	const shown = displayPath(absolute);
 	let text: string;
@@ -27,11 +38,11 @@ export function loadTask(file: string): Task {
 	} catch (error) {
 		throw new UserError(readProblem(error), {file: shown});
 	}
-	return parseTask(text, absolute);
+	return parseTask(text, absolute, defaults);
 }
 
 /** Parses and validates a task from its text; `file` (absolute) names it in errors and anchors JSONL paths. */
-export function parseTask(text: string, file: string): Task {
+export function parseTask(text: string, file: string, defaults: TaskDefaults = {}): Task {
 	const shown = displayPath(file);
 	const raw = parseDocument(text, file, shown);
 	const parsed = taskSchema.safeParse(raw);
@@ -41,24 +52,55 @@ export function parseTask(text: string, file: string): Task {
 		train: loadExamples(task.data.train, 'train', file),
 		test: loadExamples(task.data.test, 'test', file),
 	};
-	const result: Task = {...task, data, file};
+	const result: Task = {...task, ...fromDefaults(raw, task, defaults), data, file};
 	checkObjectives(result, shown);
 	checkJudges(result, shown);
 	return result;
 }
 
+/** The fields the document does not set, taken from the user's defaults. */
+function fromDefaults(raw: unknown, task: z.infer<typeof taskSchema>, defaults: TaskDefaults): Partial<Task> {
+	const doc = raw as {rounds?: unknown; generator?: {candidates?: unknown}};
+	const out: Partial<Task> = {};
+	if (doc.rounds === undefined && defaults.rounds !== undefined) out.rounds = defaults.rounds;
+	if (doc.generator?.candidates === undefined && defaults.candidates !== undefined) out.generator = {...task.generator, candidates: defaults.candidates};
+	return out;
+}
+
+/** A YAML error or warning as one UserError: its first line, without the position (given as the field). */
+function yamlProblem(problem: YAMLError, what: string, shown: string): UserError {
+	const line = problem.linePos?.[0]?.line;
+	const first = problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+	return new UserError(`${what} (${first})`, {file: shown, field: line ? `line ${line}` : undefined});
+}
+
+/** Most aliases a task file may expand: plenty for any real task, far too few for an alias bomb. */
+const MAX_YAML_ALIASES = 1000;
+
 function parseDocument(text: string, file: string, shown: string): unknown {
-	const json = path.extname(file).toLowerCase() === '.json';
-	try {
-		if (json) return JSON.parse(text) as unknown;
-		return parseYaml(text, {prettyErrors: true, uniqueKeys: true}) as unknown;
-	} catch (error) {
-		if (error instanceof YAMLParseError) {
-			const line = error.linePos?.[0]?.line;
-			const first = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-			throw new UserError(`not valid YAML (${first})`, {file: shown, field: line ? `line ${line}` : undefined});
+	if (path.extname(file).toLowerCase() === '.json') {
+		try {
+			return JSON.parse(text) as unknown;
+		} catch (error) {
+			throw new UserError(`not valid JSON (${(error as Error).message})`, {file: shown});
 		}
-		throw new UserError(`not valid JSON (${(error as Error).message})`, {file: shown});
+	}
+	// Warnings are collected here, never printed: an unknown tag (!!js/function) is an error of the file.
+	const doc = parseYamlDocument(text, {prettyErrors: true, uniqueKeys: true, logLevel: 'silent'});
+	if (doc.errors.length > 0) throw yamlProblem(doc.errors[0], 'not valid YAML', shown);
+	const tag = doc.warnings.find(w => w.code === 'TAG_RESOLVE_FAILED');
+	if (tag) {
+		const name = /tag:yaml\.org,2002:(\S+)/.exec(tag.message)?.[1];
+		const line = tag.linePos?.[0]?.line;
+		throw new UserError(`unsupported YAML tag${name ? ` !!${name}` : ''}: a task file holds plain data`, {file: shown, field: line ? `line ${line}` : undefined});
+	}
+	try {
+		return doc.toJS({maxAliasCount: MAX_YAML_ALIASES}) as unknown;
+	} catch (error) {
+		if (/alias count/i.test((error as Error).message)) {
+			throw new UserError(`refused: its aliases expand more than ${MAX_YAML_ALIASES} times (a YAML alias bomb would exhaust memory)`, {file: shown});
+		}
+		throw new UserError(`not valid YAML (${(error as Error).message})`, {file: shown});
 	}
 }
 

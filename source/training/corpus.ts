@@ -7,7 +7,7 @@
  */
 import {applyModifiers, contentApplies, CONTENT_MODIFIERS, FORMAT_MODIFIERS, type ModifierKind} from './modifiers.js';
 import {MODIFIER_PHRASES, TASK_PHRASES, USELESS_PHRASES, withPlease} from './phrases.js';
-import {createRng, hash32, hashUnit, type Rng} from './random.js';
+import {createSampler, hash32, hashUnit, type Sampler} from './random.js';
 import {sampleInput, solveTask, TASK_TYPES, type TaskType} from './task-types.js';
 import {trainingText} from './template.js';
 
@@ -97,7 +97,7 @@ export type CorpusOptions = {
 	mix?: InstructionMix;
 };
 
-function drawCount(rng: Rng, weights: readonly number[]): number {
+function drawCount(rng: Sampler, weights: readonly number[]): number {
 	let r = rng.next() * weights.reduce((a, b) => a + b, 0);
 	for (let i = 0; i < weights.length; i++) {
 		r -= weights[i];
@@ -117,7 +117,7 @@ export function makeExample(taskType: TaskType, input: string, instruction: Inst
 }
 
 /** Draw one example of a task type (either split). */
-export function sampleExample(rng: Rng, taskType: TaskType, mix: InstructionMix = DEFAULT_MIX): CorpusExample {
+export function sampleExample(rng: Sampler, taskType: TaskType, mix: InstructionMix = DEFAULT_MIX): CorpusExample {
 	const input = sampleInput(taskType, rng);
 	const base = solveTask(taskType, input);
 	const sentences: InstructionSentence[] = [];
@@ -145,7 +145,7 @@ export function sampleExample(rng: Rng, taskType: TaskType, mix: InstructionMix 
  * the other split are drawn and discarded, so the stream for a seed is the same whichever split is asked for.
  */
 export function generateCorpus(options: CorpusOptions): CorpusExample[] {
-	const rng = createRng(options.seed);
+	const rng = createSampler(options.seed);
 	const split = options.split ?? 'train';
 	const types = options.taskTypes ?? TASK_TYPES;
 	const out: CorpusExample[] = [];

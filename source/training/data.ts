@@ -9,7 +9,7 @@ import {createFormatter} from '../judges/format.js';
 import {encodeJudgeText} from '../judges/segment-map.js';
 import type {TextTokenizer} from '../judges/tokenizer.js';
 import type {CorpusExample} from './corpus.js';
-import {createRng} from './random.js';
+import {createSampler} from './random.js';
 import {END_OF_TEXT, PLAIN_TEMPLATE} from './template.js';
 import type {TokenBatch} from './train-graph.js';
 
@@ -60,7 +60,7 @@ export async function encodeCorpus(encode: ExampleEncoder, examples: readonly Co
  * padding), and the window's batches are shuffled with the seed (so lengths do not trend within a window).
  */
 export function planBatches(examples: readonly EncodedExample[], batchSize: number, steps: number, seed: number): number[][] {
-	const rng = createRng(seed);
+	const rng = createSampler(seed);
 	const window = 32;
 	const plan: number[][] = [];
 	let next = 0;

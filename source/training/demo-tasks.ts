@@ -8,7 +8,7 @@ import type {TaskExample, taskSchema} from '../core/task.js';
 import {splitOf, type SentenceRole} from './corpus.js';
 import {applyContent, applyModifiers, type ContentModifier, type FormatModifier} from './modifiers.js';
 import {MODIFIER_PHRASES, TASK_PHRASES} from './phrases.js';
-import {createRng, hash32} from './random.js';
+import {createSampler, hash32} from './random.js';
 import {sampleInput, solveTask, type TaskType} from './task-types.js';
 
 /** One sentence of a demo prompt with what it does for this task's references. */
@@ -125,7 +125,7 @@ export type DemoTask = {
 
 /** Distinct held-out inputs of the spec's task type, in draw order. */
 function heldoutInputs(spec: DemoSpec, count: number, seed: number): string[] {
-	const rng = createRng(hash32(`${spec.name}:${seed}`));
+	const rng = createSampler(hash32(`${spec.name}:${seed}`));
 	const inputs: string[] = [];
 	for (let draws = 0; inputs.length < count; draws++) {
 		if (draws > 1_000_000) throw new Error(`demo ${spec.name}: not enough held-out inputs`);

@@ -2,7 +2,7 @@
  * Word lists the synthetic inputs are drawn from. Plain lowercase ASCII on purpose: the judges are tiny, so the
  * corpus spends its capacity on following instructions rather than on spelling.
  */
-import type {Rng} from './random.js';
+import type {Sampler} from './random.js';
 
 /** Common short English words (3-7 letters). */
 export const WORDS: readonly string[] = (
@@ -28,7 +28,7 @@ const ONSETS = ['b', 'd', 'f', 'g', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v',
 const VOWELS = ['a', 'e', 'i', 'o', 'u'] as const;
 
 /** A pronounceable made-up word (2-3 syllables), so the input space is open and held-out words are plentiful. */
-export function pseudoWord(rng: Rng): string {
+export function pseudoWord(rng: Sampler): string {
 	const syllables = rng.int(2, 3);
 	let word = '';
 	for (let i = 0; i < syllables; i++) word += rng.pick(ONSETS) + rng.pick(VOWELS);
@@ -37,7 +37,7 @@ export function pseudoWord(rng: Rng): string {
 }
 
 /** A real word (60%) or a made-up one (40%). */
-export function anyWord(rng: Rng): string {
+export function anyWord(rng: Sampler): string {
 	return rng.chance(0.6) ? rng.pick(WORDS) : pseudoWord(rng);
 }
 
@@ -59,7 +59,7 @@ const REVIEW_NOUNS = [
 ] as const;
 
 /** A short review-like phrase whose sentiment is fixed by exactly one polar word. */
-export function sentimentPhrase(rng: Rng, positive: boolean): string {
+export function sentimentPhrase(rng: Sampler, positive: boolean): string {
 	const adjective = rng.pick(positive ? POSITIVE_WORDS : NEGATIVE_WORDS);
 	const verb = rng.pick(positive ? POSITIVE_VERBS : NEGATIVE_VERBS);
 	const noun = rng.pick(REVIEW_NOUNS);
@@ -78,7 +78,7 @@ export function sentimentPhrase(rng: Rng, positive: boolean): string {
 const COUNT_NOUNS = ['apples', 'books', 'cats', 'chairs', 'coins', 'cups', 'eggs', 'pens', 'shells', 'stamps'] as const;
 
 /** A short sentence containing exactly one number (1-99), written in digits. */
-export function numberSentence(rng: Rng): {sentence: string; value: number} {
+export function numberSentence(rng: Sampler): {sentence: string; value: number} {
 	const n = rng.int(1, 99);
 	const noun = rng.pick(COUNT_NOUNS);
 	const templates = [
@@ -95,7 +95,7 @@ export function numberSentence(rng: Rng): {sentence: string; value: number} {
 }
 
 /** A short plain sentence of 3-7 words, for counting words. */
-export function plainSentence(rng: Rng): string {
+export function plainSentence(rng: Sampler): string {
 	const kind = rng.int(0, 2);
 	if (kind === 0) return sentimentPhrase(rng, rng.chance(0.5));
 	if (kind === 1) return numberSentence(rng).sentence;

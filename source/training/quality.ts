@@ -19,7 +19,7 @@ import {makeBatch, type EncodedExample} from './data.js';
 import {greedyDecode} from './greedy.js';
 import {applyModifiers, contentApplies, CONTENT_MODIFIERS, FORMAT_MODIFIERS, type ModifierKind} from './modifiers.js';
 import {MODIFIER_PHRASES} from './phrases.js';
-import {createRng} from './random.js';
+import {createSampler} from './random.js';
 import {TASK_TYPES, type TaskType} from './task-types.js';
 import {END_OF_TEXT} from './template.js';
 import {batchFeeds} from './train-graph.js';
@@ -63,7 +63,7 @@ export type QualityCase = {
 
 /** The fixed quality sample: `perTask` held-out examples of every task type. */
 export function qualityCases(perTask = QUALITY_PER_TASK, seed = QUALITY_SEED): QualityCase[] {
-	const rng = createRng(seed + 1);
+	const rng = createSampler(seed + 1);
 	const examples = TASK_TYPES.flatMap((t, i) => generateCorpus({seed: seed + 100 * (i + 1), count: perTask, split: 'heldout', taskTypes: [t]}));
 	return examples.map(example => {
 		const helpful = example.instruction.filter(s => s.role === 'helpful');

@@ -2,9 +2,10 @@
  * Seeded randomness and stable hashing for the synthetic corpus. Everything here is deterministic across platforms
  * (32-bit integer arithmetic only), so the same seed gives the same corpus on every machine.
  */
+import {mulberry32} from '../core/random.js';
 
-/** A pseudo-random source: uniform floats in [0, 1) and helpers on top. */
-export type Rng = {
+/** A sampler: uniform floats in [0, 1) from a seeded generator (core/random.ts), with helpers on top. */
+export type Sampler = {
 	/** Uniform float in [0, 1). */
 	next(): number;
 	/** Uniform integer in [lo, hi] (inclusive). */
@@ -17,16 +18,9 @@ export type Rng = {
 	shuffle<T>(items: readonly T[]): T[];
 };
 
-/** A mulberry32 generator: tiny, fast and good enough for sampling synthetic data. */
-export function createRng(seed: number): Rng {
-	let a = seed >>> 0;
-	const next = (): number => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
+/** A sampler over mulberry32 (the engine's generator): tiny, fast and good enough for sampling synthetic data. */
+export function createSampler(seed: number): Sampler {
+	const next = mulberry32(seed);
 	const int = (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1));
 	return {
 		next,

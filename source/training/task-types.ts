@@ -11,7 +11,7 @@ import {
 	sentimentPhrase,
 	WORDS,
 } from './lexicon.js';
-import type {Rng} from './random.js';
+import type {Sampler} from './random.js';
 
 /** Every task type of the corpus. */
 export const TASK_TYPES = [
@@ -43,13 +43,13 @@ export type TaskType = (typeof TASK_TYPES)[number];
  */
 type TaskDefinition = {
 	/** Draws one input. */
-	sample(rng: Rng): string;
+	sample(rng: Sampler): string;
 	/** The answer for an input. */
 	solve(input: string): string;
 };
 
 /** A word with mixed casing: all shapes appear for every word task, so casing never reveals the task. */
-function casedWord(rng: Rng): string {
+function casedWord(rng: Sampler): string {
 	const word = anyWord(rng);
 	const r = rng.next();
 	if (r < 0.6) return word;
@@ -58,7 +58,7 @@ function casedWord(rng: Rng): string {
 }
 
 /** Two different numbers 0-50, the shared input of add, subtract and larger. */
-function numberPair(rng: Rng): string {
+function numberPair(rng: Sampler): string {
 	const a = rng.int(0, 50);
 	let b = rng.int(0, 49);
 	if (b >= a) b++;
@@ -66,7 +66,7 @@ function numberPair(rng: Rng): string {
 }
 
 /** k distinct items from a sampler. */
-function distinct<T>(rng: Rng, k: number, draw: (rng: Rng) => T): T[] {
+function distinct<T>(rng: Sampler, k: number, draw: (rng: Sampler) => T): T[] {
 	const out: T[] = [];
 	while (out.length < k) {
 		const item = draw(rng);
@@ -127,7 +127,7 @@ const DEFINITIONS: Record<TaskType, TaskDefinition> = {
 };
 
 /** Draw an input for a task type. */
-export function sampleInput(taskType: TaskType, rng: Rng): string {
+export function sampleInput(taskType: TaskType, rng: Sampler): string {
 	return DEFINITIONS[taskType].sample(rng);
 }
 

@@ -48,6 +48,7 @@ export function StatusLine({progress, frame, now, message, width}: Props) {
 							</Text>
 						</>
 					) : null}
+					{progress.detail ? <Text> {progress.detail}</Text> : null}
 					<Text color={color.muted}>
 						{glyphs.sep}
 						{formatDuration(elapsed)}

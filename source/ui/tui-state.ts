@@ -19,6 +19,8 @@ export type Progress = {
 	total: number;
 	/** When this phase started (ms). */
 	startedAt: number;
+	/** What the work is at beyond its counts ("attempt 2 of 3"). */
+	detail?: string;
 };
 
 /** A line for the status bar. */
@@ -134,7 +136,7 @@ export function reduceTui(state: TuiState, event: EngineEvent, facts: EngineFact
 			return {...state, round: event.round, view: emptyView(event.round, event.batch, facts), progress: undefined};
 		case 'progress': {
 			const same = state.progress?.phase === event.phase;
-			return {...state, progress: {phase: event.phase, done: event.done, total: event.total, startedAt: same ? state.progress!.startedAt : facts.now}};
+			return {...state, progress: {phase: event.phase, done: event.done, total: event.total, startedAt: same ? state.progress!.startedAt : facts.now, detail: event.detail}};
 		}
 		case 'attribution-done': {
 			const view = state.view && {...state.view, importance: event.importance, targets: event.targets, objectives: event.objectives, segments: facts.segments};

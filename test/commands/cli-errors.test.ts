@@ -89,7 +89,7 @@ test('malformed inputs get one clear line, exit 2, no stack trace, and leave sav
 
 	// [name, args, the error line, whether it is the only line on stderr]
 	const cases: [string, string[], RegExp, boolean][] = [
-		['no task', ['optimize'], /^gmpo: missing argument; usage: gmpo optimize <task>/, true],
+		['no task', ['optimize'], /^gmpo: missing argument <task>; usage: gmpo optimize <task>/, true],
 		['missing task file', ['optimize', path.join(dir, 'nope.yaml'), '--auto'], /^gmpo: \S*nope\.yaml: no such file$/, true],
 		['YAML syntax', ['optimize', file('syntax.yaml', 'name: [\nprompt: x\n'), '--auto'], /^gmpo: \S*syntax\.yaml: line \d+: not valid YAML \(.+\)$/, true],
 		['wrong type', ['optimize', file('type.json', JSON.stringify({...valid, data: {...valid.data, train: [{input: 1, target: 'b'}]}})), '--auto'], /^gmpo: \S*type\.json: data\.train\[0\]\.input: expected string, got number$/, true],

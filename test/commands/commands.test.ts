@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
-import {createConfigCommand} from '../../source/commands/config.js';
+import {createConfigCommands} from '../../source/commands/config.js';
 import {createEvalCommand} from '../../source/commands/eval.js';
 import {createOptimizeCommand, createResumeCommand} from '../../source/commands/optimize.js';
 import {createSessionsCommand} from '../../source/commands/sessions.js';
@@ -114,14 +114,17 @@ test('config set, get, list and unset, with the key masked', async () => {
 	try {
 		const run = async (args: string[], flags: Record<string, unknown> = {}) => {
 			const deps = world(dir);
-			await createConfigCommand(deps).run(args, flags);
+			const [action, ...rest] = args;
+			await createConfigCommands(deps)[action as 'list' | 'get' | 'set' | 'unset'].run(rest, flags);
 			return deps.stdout.text;
 		};
 		await run(['set', 'defaults.rounds', '7']);
 		assert.equal(await run(['get', 'defaults.rounds']), '7\n');
 		await run(['set', 'generator.apiKey', 'sk-test-0123456789abcdef']);
 		assert.equal(await run(['get', 'generator.apiKey']), '****cdef\n');
-		const listed = JSON.parse(await run(['list'], {json: true})) as {key: string; value: string; source: string}[];
+		const {file, settings: listed} = JSON.parse(await run(['list'], {json: true})) as {file: string; settings: {key: string; value: string; source: string}[]};
+		assert.equal(file, path.join(dir, 'config.json'));
+		assert.match(await run(['list']), new RegExp(`\nsettings file: ${file.replaceAll('.', '\\.')}\n$`));
 		assert.deepEqual(listed.find(l => l.key === 'defaults.rounds'), {key: 'defaults.rounds', value: '7', source: 'set', about: 'rounds per run'});
 		assert.ok(!JSON.stringify(listed).includes('0123456789'));
 		await run(['unset', 'defaults.rounds']);

@@ -64,6 +64,9 @@ export function fakeJudges(rules: Record<string, Rule[]> = {}): JudgeFactory & {
 export function world(sessionsDir: string, overrides: Partial<CommandDeps> = {}): CommandDeps & {stdout: Output & {text: string}; stderr: Output & {text: string}} {
 	return {
 		openJudges: fakeJudges(),
+		openPool: async () => {
+			throw new Error('this test opens no worker pool');
+		},
 		stdout: capture(),
 		stderr: capture(),
 		stdinIsTTY: false,

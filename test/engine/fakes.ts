@@ -10,7 +10,7 @@ import {segmentPrompt} from '../../source/core/segment.js';
 import {taskSchema, type Task} from '../../source/core/task.js';
 import {UserError} from '../../source/errors.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from '../../source/judges/types.js';
-import {createSession, type Session} from '../../source/sessions/store.js';
+import {newSession, type Session} from '../../source/sessions/store.js';
 
 /** A segment matching `pattern` adds `delta` to the loss of examples whose target matches `target` (default all). */
 export type Rule = {pattern: RegExp; delta: number; target?: RegExp};
@@ -166,5 +166,5 @@ export const toyRules: Rule[] = [
 /** A new session for a task in a temp folder. */
 export function makeSession(task: Task, options: {judges?: string[]; frozen?: string[]; dir?: string} = {}): Session {
 	const segments = segmentPrompt(task.prompt, task.segmentation).map(s => (options.frozen?.includes(s.id) ? {...s, frozen: true} : s));
-	return createSession({task, segments, judges: options.judges ?? ['a', 'b'], generator: {kind: 'offline'}}, {dir: options.dir ?? tempDir()});
+	return newSession({task, segments, judges: options.judges ?? ['a', 'b'], generator: {kind: 'offline'}}, {dir: options.dir ?? tempDir()});
 }

@@ -1,12 +1,22 @@
 /**
  * A loopback HTTP server speaking just enough of the chat-completions protocol to test the OpenAI client: each
- * request takes the next scripted reply (a content string, an HTTP error, or a hang) and is recorded.
+ * request takes the next scripted reply (a content string, an HTTP error, a hang, or a broken reply: cut short, its
+ * connection dropped mid-body, or a body that trickles and never ends) and is recorded.
  */
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 
 /** What the server does with one request. */
-export type Reply = {content: string} | {status: number; body?: string} | {hang: true};
+export type Reply =
+	| {content: string}
+	| {status: number; body?: string; contentType?: string}
+	| {hang: true}
+	/** A 200 whose JSON body ends after this many characters. */
+	| {truncate: number}
+	/** A 200 that announces a full body, sends half, then closes the connection. */
+	| {drop: true}
+	/** A 200 that sends the start of a body, then one space every few ms, forever. */
+	| {trickle: true};
 
 /** A request as received. */
 export type Received = {
@@ -28,6 +38,18 @@ export type ChatServer = {
 	close(): Promise<void>;
 };
 
+/** A chat completion reply carrying `content`. */
+function completion(content: string): string {
+	return JSON.stringify({
+		id: 'chatcmpl-test',
+		object: 'chat.completion',
+		created: 0,
+		model: 'test-model',
+		choices: [{index: 0, message: {role: 'assistant', content}, finish_reason: 'stop'}],
+		usage: {prompt_tokens: 100, completion_tokens: 20, total_tokens: 120},
+	});
+}
+
 export async function startChatServer(replies: Reply[]): Promise<ChatServer> {
 	const queue = [...replies];
 	const server = http.createServer((req, res) => {
@@ -38,22 +60,31 @@ export async function startChatServer(replies: Reply[]): Promise<ChatServer> {
 			state.onRequest?.();
 			const reply = queue.shift() ?? {status: 500, body: '{"error":{"message":"no scripted reply"}}'};
 			if ('hang' in reply) return;
+			if ('trickle' in reply) {
+				res.writeHead(200, {'content-type': 'application/json'});
+				res.write('{"id": "chatcmpl-test",');
+				const timer = setInterval(() => res.write(' '), 5);
+				res.on('close', () => clearInterval(timer));
+				return;
+			}
+			if ('truncate' in reply || 'drop' in reply) {
+				const full = completion('{"edits": []}');
+				if ('truncate' in reply) {
+					res.writeHead(200, {'content-type': 'application/json'});
+					res.end(full.slice(0, reply.truncate));
+				} else {
+					res.writeHead(200, {'content-type': 'application/json', 'content-length': String(Buffer.byteLength(full))});
+					res.write(full.slice(0, full.length >> 1), () => res.destroy());
+				}
+				return;
+			}
 			if ('status' in reply) {
-				res.writeHead(reply.status, {'content-type': 'application/json', 'retry-after': '0'});
+				res.writeHead(reply.status, {'content-type': reply.contentType ?? 'application/json', 'retry-after': '0'});
 				res.end(reply.body ?? JSON.stringify({error: {message: `scripted ${reply.status}`, type: 'test'}}));
 				return;
 			}
 			res.writeHead(200, {'content-type': 'application/json'});
-			res.end(
-				JSON.stringify({
-					id: 'chatcmpl-test',
-					object: 'chat.completion',
-					created: 0,
-					model: 'test-model',
-					choices: [{index: 0, message: {role: 'assistant', content: reply.content}, finish_reason: 'stop'}],
-					usage: {prompt_tokens: 100, completion_tokens: 20, total_tokens: 120},
-				}),
-			);
+			res.end(completion(reply.content));
 		});
 	});
 	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));

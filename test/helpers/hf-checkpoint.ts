@@ -9,7 +9,7 @@ import type {Architecture} from '../../source/hf/architecture.js';
 import {writeCheckpointWeights, type WriteCheckpointOptions} from '../../source/hf/safetensors-write.js';
 import {seededRandom} from '../../source/onnx/builders/common.js';
 import {tensorOf, type Tensor} from '../../source/onnx/ir.js';
-import {randomJudgeTokenizer} from '../../source/judges/random-judge.js';
+import {randomJudgeTokenizer} from '../../source/training/random-judge.js';
 
 /** The vocabulary the test tokenizer needs the model to have at least (its ids, added tokens included). */
 export function testTokenizerIds(): number {

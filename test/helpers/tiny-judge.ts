@@ -4,7 +4,7 @@
 import {mkdtempSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {writeRandomJudge, type RandomJudgeOptions} from '../../source/judges/random-judge.js';
+import {writeRandomJudge, type RandomJudgeOptions} from '../../source/training/random-judge.js';
 
 /** Write a judge folder (default name tiny-<family>-<dtype>); returns its path. */
 export function writeTinyJudge(options: RandomJudgeOptions): string {

@@ -6,7 +6,7 @@ import {after, test} from 'node:test';
 import {cacheDir, judgeGraphs} from '../../source/judges/graph-cache.js';
 import {OnnxJudge} from '../../source/judges/onnx-judge.js';
 import {OrtPool} from '../../source/judges/pool.js';
-import {writeRandomJudge} from '../../source/judges/random-judge.js';
+import {writeRandomJudge} from '../../source/training/random-judge.js';
 import {readModel, writeModelExternal} from '../../source/onnx/model-file.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'gmpo-graph-cache-'));

@@ -19,7 +19,7 @@ import {encodeModel} from '../../source/onnx/proto.js';
 import {exposeEmbeddingLookup} from '../../source/onnx/rules/contrib.js';
 import {OnnxJudge} from '../../source/judges/onnx-judge.js';
 import {OrtPool} from '../../source/judges/pool.js';
-import {randomJudgeTokenizer} from '../../source/judges/random-judge.js';
+import {randomJudgeTokenizer} from '../../source/training/random-judge.js';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'gmpo-eln-'));
 process.env.GMPO_CACHE_DIR = path.join(work, 'cache');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {taskSchema, type Task} from '../../source/core/task.js';
 import type {Segment} from '../../source/core/types.js';
-import {createSession, type Session, type StoreOptions} from '../../source/sessions/store.js';
+import {newSession, type Session, type StoreOptions} from '../../source/sessions/store.js';
 
 const made: string[] = [];
 process.on('exit', () => {
@@ -34,7 +34,7 @@ export const initialSegments: Segment[] = [
 
 /** Creates a session and plays two rounds: round 1 accepts c1 (s2 replaced), round 2 is skipped. */
 export function twoRoundSession(options: StoreOptions): Session {
-	const session = createSession({task: sampleTask(), segments: initialSegments, judges: ['tiny-a', 'tiny-b'], generator: {kind: 'offline'}}, options);
+	const session = newSession({task: sampleTask(), segments: initialSegments, judges: ['tiny-a', 'tiny-b'], generator: {kind: 'offline'}}, options);
 	const after: Segment[] = [
 		{id: 's1', text: 'You help. '},
 		{id: 's3', text: 'Answer in one sentence.', origin: {kind: 'edit', round: 1, candidateId: 'c1', op: 'replace'}} as Segment,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {test} from 'node:test';
 import {UserError} from '../../source/errors.js';
 import {isSecretField, redact} from '../../source/sessions/redact.js';
-import {createSession, listSessions, loadSession, newSessionId, openSession, sessionsDir} from '../../source/sessions/store.js';
+import {newSession, listSessions, loadSession, newSessionId, openSession, sessionsDir} from '../../source/sessions/store.js';
 import {initialSegments, sampleTask, tempDir, twoRoundSession} from './fixtures.js';
 
 function lines(file: string): string[] {
@@ -166,7 +166,7 @@ test('no API key ever reaches the session folder', () => {
 	const dir = tempDir();
 	const key = 'sk-proj-SECRETSECRET0123456789';
 	const task = {...sampleTask(), generator: {kind: 'openai', candidates: 12, apiKey: key}} as unknown as ReturnType<typeof sampleTask>;
-	const session = createSession(
+	const session = newSession(
 		{task, segments: initialSegments, generator: {kind: 'openai', model: 'm', baseUrl: 'http://x/v1', apiKey: key} as {kind: string}},
 		{dir, secrets: [key]},
 	);
@@ -210,7 +210,7 @@ test('listing: newest first, with task, rounds, best loss and last update; broke
 	assert.deepEqual(listSessions({dir: path.join(dir, 'nowhere')}), []);
 	const first = twoRoundSession({dir});
 	first.close();
-	const second = createSession({task: sampleTask(), segments: initialSegments}, {dir});
+	const second = newSession({task: sampleTask(), segments: initialSegments}, {dir});
 	second.close();
 	// An older session: ids start with their creation time, so this one sorts after both.
 	const old = '20010101-000000-abcdef';

@@ -6,7 +6,7 @@ import {test} from 'node:test';
 import {loadCheckpoint} from '../../source/training/checkpoint.js';
 import {makeBatch, planBatches, type EncodedExample} from '../../source/training/data.js';
 import {DEFAULT_ADAMW} from '../../source/training/optimizer.js';
-import {createRng} from '../../source/training/random.js';
+import {createSampler} from '../../source/training/random.js';
 import {train, type TrainSettings} from '../../source/training/train.js';
 import {decays, type ModelSpec} from '../../source/training/train-graph.js';
 
@@ -22,7 +22,7 @@ const tinyGpt2: ModelSpec = {
 
 /** Rows "0 k k+1 k+2 ... 0" (counting, wrapping below VOCAB): a bigram rule, so even a tiny model learns it fast. */
 function examples(count: number, seed: number): EncodedExample[] {
-	const rng = createRng(seed);
+	const rng = createSampler(seed);
 	return Array.from({length: count}, () => {
 		const start = rng.int(1, VOCAB - 1);
 		const run = Array.from({length: rng.int(4, 12)}, (_, i) => 1 + ((start - 1 + i) % (VOCAB - 1)));

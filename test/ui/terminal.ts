@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {bundledJudgeNames} from '../../source/judges/judge-set.js';
-import {writeRandomJudge} from '../../source/judges/random-judge.js';
+import {writeRandomJudge} from '../../source/training/random-judge.js';
 
 /** The repository root. */
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import {buildGpt2, randomGpt2Weights, type Gpt2Config} from '../onnx/builders/gpt2.js';
 import {writeHubFolder} from '../onnx/builders/hub-folder.js';
 import {buildLlama, randomLlamaWeights, type LlamaConfig} from '../onnx/builders/llama.js';
-import {buildTokenizerJson} from '../training/build-tokenizer.js';
+import {buildTokenizerJson} from './build-tokenizer.js';
 
 const SAMPLE = [
 	'You are a helpful assistant. Convert the word to uppercase. Answer in lowercase.',
