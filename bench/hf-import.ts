@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {loadCheckpoint} from '../source/hf/checkpoint.js';
-import {importHf} from '../source/hf/import-hf.js';
+import {importHf} from '../source/judges/import-hf.js';
 import {llamaArchitecture} from '../source/hf/llama-family.js';
 import {storedBytes, writeCheckpointWeights} from '../source/hf/safetensors-write.js';
 import {randomJudgeTokenizer} from '../source/training/random-judge.js';

@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	method: () => import('./method.js'),
 	'real-data': () => import('./real-data.js'),
 	'hf-import': () => import('./hf-import.js'),
+	'real-size': () => import('./real-size.js'),
 };
 
 const args = process.argv.slice(2);

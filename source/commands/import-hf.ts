@@ -2,7 +2,7 @@
  * `gmpo judges import-hf <hf-folder> [<out-dir>]`: convert a Hugging Face checkpoint folder into a judge folder
  * (source/hf/import-hf.ts), with the weights' conversion shown as progress on stderr.
  */
-import {defaultJudgeDir, importHf} from '../hf/import-hf.js';
+import {defaultJudgeDir, importHf} from '../judges/import-hf.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import type {Command} from './types.js';
 

@@ -2,7 +2,7 @@
  * The small chat interface LLM-backed generators are built on. The OpenAI-compatible client implements it over
  * HTTP; tests implement it with a fake, so no module mocking is needed.
  */
-import type {RetryNotice} from './retry.js';
+import type {RetryNotice} from '../core/retry.js';
 import type {TokenUsage} from './types.js';
 
 /** One chat message. */

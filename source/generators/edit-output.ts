@@ -6,7 +6,7 @@ import {z} from 'zod';
 import {UserError} from '../errors.js';
 import type {Edit, Segment} from '../core/types.js';
 import type {ChatClient, ChatMessage, JsonFormat} from './chat.js';
-import type {RetryNotice} from './retry.js';
+import type {RetryNotice} from '../core/retry.js';
 import {addUsage, noUsage, type TokenUsage} from './types.js';
 
 const ops = ['replace', 'delete', 'insert_after'] as const;

@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import {UserError} from '../errors.js';
 import type {ChatClient, ChatRequest, ChatResponse} from './chat.js';
 import {createChatGenerator} from './direct.js';
-import {DeadlineError, withDeadline, withRetry, type RetryVerdict} from './retry.js';
+import {DeadlineError, withDeadline, withRetry, type RetryVerdict} from '../core/retry.js';
 import type {Generator} from './types.js';
 
 /** Default deadline of one request, in ms: generous for a slow local server writing a dozen edits. */

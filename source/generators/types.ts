@@ -3,9 +3,9 @@
  * Generators know nothing of judges, sessions or the UI; the engine turns their edits into candidates.
  */
 import type {Edit, Segment} from '../core/types.js';
-import type {RetryNotice} from './retry.js';
+import type {RetryNotice} from '../core/retry.js';
 
-export type {RetryNotice} from './retry.js';
+export type {RetryNotice} from '../core/retry.js';
 
 /** A segment as shown to a generator: its id, text and how much it helps or hurts. */
 export type RequestSegment = Segment & {

@@ -5,7 +5,7 @@
  * of them carry are dropped, and the head is always tied to `wte`.
  */
 import {buildGpt2, checkGpt2Config, gpt2WeightShapes, randomGpt2Weights, type Gpt2Config} from '../onnx/builders/gpt2.js';
-import type {Architecture} from './architecture.js';
+import type {Architecture} from '../onnx/builders/architecture.js';
 import {ConfigReader} from './config-reader.js';
 
 const ACTIVATIONS: Record<string, Gpt2Config['activation'] | 'tanh'> = {gelu_new: 'tanh', gelu_pytorch_tanh: 'tanh', gelu_fast: 'tanh', gelu: 'gelu'};

@@ -8,7 +8,7 @@
  */
 import type {Model, Tensor} from '../onnx/ir.js';
 import {buildLlama, checkLlamaConfig, llamaHeadDim, llamaWeightShapes, randomLlamaWeights, type LlamaConfig, type RopeScaling} from '../onnx/builders/llama.js';
-import type {Architecture} from './architecture.js';
+import type {Architecture} from '../onnx/builders/architecture.js';
 import {ConfigReader} from './config-reader.js';
 
 type Variant = 'llama' | 'mistral' | 'qwen2' | 'qwen3';

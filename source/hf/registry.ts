@@ -3,7 +3,7 @@
  * module exporting its Architecture (loaded only when a checkpoint of that type is opened).
  */
 import {UserError} from '../errors.js';
-import type {Architecture} from './architecture.js';
+import type {Architecture} from '../onnx/builders/architecture.js';
 
 /** Each entry has its own config type; the loader only passes a config between the methods of one entry. */
 type AnyArchitecture = Architecture<any>;

@@ -5,7 +5,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {buildLlama, type LlamaConfig} from '../onnx/builders/llama.js';
-import {writeHubFolder} from '../onnx/builders/hub-folder.js';
+import {writeHubFolder} from '../hf/hub-folder.js';
 import {llama2cTokenizerJson, readLlama2cCheckpoint, readLlama2cTokenizer} from './llama2c.js';
 
 /** Write the judge folder; returns the judge name and the model's config. */

@@ -5,7 +5,7 @@
  * failure becomes one line naming the judge, the request and what was expected. The API key is sent as a Bearer
  * token and appears in no message.
  */
-import {backoffDelay, sleep as realSleep} from '../generators/retry.js';
+import {backoffDelay, sleep as realSleep} from '../core/retry.js';
 import {JudgeUnavailableError} from './types.js';
 
 /** How patient a client is. */

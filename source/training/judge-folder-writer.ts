@@ -5,7 +5,7 @@
  */
 import {renameSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {writeHubFolder} from '../onnx/builders/hub-folder.js';
+import {writeHubFolder} from '../hf/hub-folder.js';
 import type {JudgeConfigInput} from '../judges/judge-config.js';
 import {JUDGE_FORMAT} from './data.js';
 import type {JudgeSpec} from './judge-specs.js';

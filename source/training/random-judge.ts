@@ -6,8 +6,10 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {buildGpt2, randomGpt2Weights, type Gpt2Config} from '../onnx/builders/gpt2.js';
-import {writeHubFolder} from '../onnx/builders/hub-folder.js';
-import {buildLlama, randomLlamaWeights, type LlamaConfig} from '../onnx/builders/llama.js';
+import {hubConfigJson, writeHubFolder} from '../hf/hub-folder.js';
+import {buildLlama, llamaWeightShapes, randomLlamaWeights, type LlamaConfig} from '../onnx/builders/llama.js';
+import {lazyTensor, type Tensor} from '../onnx/ir.js';
+import {writeModelExternal} from '../onnx/model-file.js';
 import {buildTokenizerJson} from './build-tokenizer.js';
 
 const SAMPLE = [
@@ -71,5 +73,70 @@ export function writeRandomJudge(dir: string, options: RandomJudgeOptions): stri
 	writeFileSync(path.join(dir, 'tokenizer.json'), tokenizer);
 	const name = options.name ?? `random-${options.family}`;
 	writeFileSync(path.join(dir, 'judge.json'), `${JSON.stringify({name, family: options.family, heldout: options.heldout ?? false, eos: 'always', eosToken: '<|endoftext|>', maxTokens: context}, null, 2)}\n`);
+	return dir;
+}
+
+/** The real shapes the real-size benchmark builds (random weights): Llama-architecture configs of published models. */
+export const REAL_SHAPES = {
+	'smollm2-360m': {vocabSize: 49152, hiddenSize: 960, intermediateSize: 2560, numHiddenLayers: 32, numAttentionHeads: 15, numKeyValueHeads: 5, ropeTheta: 100000},
+	'qwen2.5-0.5b': {vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numHiddenLayers: 24, numAttentionHeads: 14, numKeyValueHeads: 2, ropeTheta: 1000000},
+	'llama-3.2-1b': {vocabSize: 128256, hiddenSize: 2048, intermediateSize: 8192, numHiddenLayers: 16, numAttentionHeads: 32, numKeyValueHeads: 8, ropeTheta: 500000},
+} as const;
+
+/**
+ * Seeded uniform weights of std `std`, generated when read (lazy tensors: a writer streams them one at a time, so a
+ * 1B model is never held in memory). Each tensor has its own stream (seed and index), so it does not depend on the
+ * order tensors are read in. Norm weights are ones.
+ */
+export function lazyRandomWeights(shapes: ReadonlyMap<string, number[]>, seed: number, std = 0.02): Map<string, Tensor> {
+	const weights = new Map<string, Tensor>();
+	const half = std * Math.sqrt(3);
+	[...shapes].forEach(([name, dims], index) => {
+		const n = dims.reduce((a, b) => a * b, 1);
+		weights.set(
+			name,
+			lazyTensor('float32', dims, () => {
+				const data = new Float32Array(n);
+				if (name.endsWith('norm.weight')) {
+					return data.fill(1);
+				}
+				// xorshift32: fast enough for a billion weights; the values only need to be deterministic and spread.
+				let x = (seed * 0x9e3779b1 + index * 0x85ebca6b + 1) >>> 0 || 1;
+				for (let i = 0; i < n; i++) {
+					x ^= x << 13;
+					x ^= x >>> 17;
+					x ^= x << 5;
+					data[i] = ((x >>> 0) / 4294967296 - 0.5) * 2 * half;
+				}
+				return data;
+			}),
+		);
+	});
+	return weights;
+}
+
+/**
+ * A judge folder of a real model's shape with seeded random weights, laid out as Optimum exports large models:
+ * model.onnx (the graph) and model.onnx_data (the weights, streamed), config.json, tokenizer.json, judge.json.
+ */
+export async function writeRealShapeJudge(dir: string, shape: keyof typeof REAL_SHAPES, options: {seed?: number; name?: string; signal?: AbortSignal} = {}): Promise<string> {
+	mkdirSync(dir, {recursive: true});
+	const tokenizer = randomJudgeTokenizer();
+	const eos = Object.keys(JSON.parse(tokenizer).model.vocab).length;
+	const config: LlamaConfig = {
+		...REAL_SHAPES[shape],
+		maxPositionEmbeddings: 2048,
+		rmsNormEps: 1e-5,
+		tieWordEmbeddings: true,
+		bosTokenId: eos,
+		eosTokenId: eos,
+		dtype: 'float32',
+	};
+	const model = buildLlama(config, lazyRandomWeights(llamaWeightShapes(config), options.seed ?? 1));
+	await writeModelExternal(path.join(dir, 'model.onnx'), model, {dataDir: dir, dataFile: 'model.onnx_data', signal: options.signal});
+	writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hubConfigJson(config), null, 2)}\n`);
+	writeFileSync(path.join(dir, 'tokenizer.json'), tokenizer);
+	const name = options.name ?? shape;
+	writeFileSync(path.join(dir, 'judge.json'), `${JSON.stringify({name, family: 'llama', eos: 'always', eosToken: '<|endoftext|>', maxTokens: 2048}, null, 2)}\n`);
 	return dir;
 }

@@ -4,7 +4,7 @@
  * them. Weights are fed on every step, so the optimizer lives in TypeScript and one graph serves the whole run.
  * Non-trainable constants (RoPE's inv_freq, graph-built scalars) stay initializers.
  */
-import type {HubConfig} from '../onnx/builders/hub-folder.js';
+import type {HubConfig} from '../hf/hub-folder.js';
 import {buildGpt2, gpt2WeightShapes, randomGpt2Weights} from '../onnx/builders/gpt2.js';
 import {buildLlama, llamaWeightShapes, randomLlamaWeights} from '../onnx/builders/llama.js';
 import {buildGradientModel} from '../onnx/gradient.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import {afterEach, test} from 'node:test';
 import {UserError} from '../../source/errors.js';
 import {createOpenAiChatClient, createOpenAiGenerator, excerpt, type OpenAiOptions} from '../../source/generators/openai.js';
-import {DeadlineError, withDeadline, type RetryNotice} from '../../source/generators/retry.js';
+import {DeadlineError, withDeadline, type RetryNotice} from '../../source/core/retry.js';
 import {freePort, startChatServer, type ChatServer, type Reply} from './chat-server.js';
 import {sampleRequest, validReply} from './fixtures.js';
 

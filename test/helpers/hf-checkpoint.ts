@@ -5,7 +5,7 @@
  */
 import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import type {Architecture} from '../../source/hf/architecture.js';
+import type {Architecture} from '../../source/onnx/builders/architecture.js';
 import {writeCheckpointWeights, type WriteCheckpointOptions} from '../../source/hf/safetensors-write.js';
 import {seededRandom} from '../../source/onnx/builders/common.js';
 import {tensorOf, type Tensor} from '../../source/onnx/ir.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import {after, test} from 'node:test';
 import {UserError} from '../../source/errors.js';
 import {loadCheckpoint} from '../../source/hf/checkpoint.js';
-import {importHf, writeJudgeModel} from '../../source/hf/import-hf.js';
+import {importHf, writeJudgeModel} from '../../source/judges/import-hf.js';
 import {llamaArchitecture} from '../../source/hf/llama-family.js';
 import type {LlamaConfig} from '../../source/onnx/builders/llama.js';
 import {loadJudgeFolder} from '../../source/judges/judge-folder.js';

@@ -9,7 +9,7 @@ import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} fr
 import os from 'node:os';
 import path from 'node:path';
 import {after, test} from 'node:test';
-import {importHf} from '../../source/hf/import-hf.js';
+import {importHf} from '../../source/judges/import-hf.js';
 import {OnnxJudge} from '../../source/judges/onnx-judge.js';
 import {OrtPool} from '../../source/judges/pool.js';
 

@@ -6,7 +6,7 @@ import {test} from 'node:test';
 import {UserError} from '../../source/errors.js';
 import {seededRandom, type FloatDType} from '../../source/onnx/builders/common.js';
 import {buildGpt2, randomGpt2Weights, type Gpt2Config} from '../../source/onnx/builders/gpt2.js';
-import {readHubConfig, writeHubFolder} from '../../source/onnx/builders/hub-folder.js';
+import {readHubConfig, writeHubFolder} from '../../source/hf/hub-folder.js';
 import {buildLlama, randomLlamaWeights, type LlamaConfig} from '../../source/onnx/builders/llama.js';
 import {tensorOf, type Model, type Tensor} from '../../source/onnx/ir.js';
 import {createSession, ortTensor, run, type OrtSession, type OrtTensor} from '../../source/onnx/ort.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import {after, test} from 'node:test';
 import {seededRandom} from '../../source/onnx/builders/common.js';
 import {buildGpt2, randomGpt2Weights, type Gpt2Config} from '../../source/onnx/builders/gpt2.js';
-import {writeHubFolder} from '../../source/onnx/builders/hub-folder.js';
+import {writeHubFolder} from '../../source/hf/hub-folder.js';
 import {cloneModel, tensorOf, type Model, type Node, type Tensor} from '../../source/onnx/ir.js';
 import {inspectCausalLm} from '../../source/onnx/judge-graph.js';
 import {createSession, ortTensor, run, type OrtTensor} from '../../source/onnx/ort.js';

@@ -6,7 +6,7 @@
  * layers layer_types marks (every other one, from the first, by default). config.json reading is in gemma-config.ts.
  */
 import {attr, type Model, type Tensor} from '../ir.js';
-import type {Architecture} from '../../hf/architecture.js';
+import type {Architecture} from './architecture.js';
 import {
 	attention,
 	attentionAllowed,

@@ -5,7 +5,7 @@
  * sequential residual, the exact (erf) GELU by default and a separate embed_out head.
  */
 import {attr, type Model, type Tensor} from '../ir.js';
-import type {Architecture} from '../../hf/architecture.js';
+import type {Architecture} from './architecture.js';
 import {
 	attention,
 	attentionAllowed,

@@ -4,7 +4,7 @@
  * LongRoPE scaling ("longrope", formerly "su") when configured, and an optional sliding-window mask on every layer.
  */
 import {attr, type Model, type Tensor} from '../ir.js';
-import type {Architecture} from '../../hf/architecture.js';
+import type {Architecture} from './architecture.js';
 import {
 	attention,
 	attentionAllowed,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {backoffDelay, withRetry} from '../../source/generators/retry.js';
+import {backoffDelay, withRetry} from '../../source/core/retry.js';
 
 test('backoff doubles per retry within jitter, honours Retry-After and stays under the cap', () => {
 	const policy = {retries: 5, baseDelayMs: 100, maxDelayMs: 1000};

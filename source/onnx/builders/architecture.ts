@@ -4,7 +4,7 @@
  * over those tensors. The checkpoint importer (source/hf/) looks architectures up by config.json's model_type; each
  * builder module exports one.
  */
-import type {Model, Tensor} from '../onnx/ir.js';
+import type {Model, Tensor} from '../ir.js';
 
 /** One architecture; C is its builder config. */
 export type Architecture<C> = {

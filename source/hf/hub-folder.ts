@@ -5,13 +5,13 @@
  */
 import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {UserError} from '../../errors.js';
-import type {Model} from '../ir.js';
-import {writeModel} from '../model-file.js';
-import {gpt2ConfigJson, readGpt2Config} from '../../hf/gpt2.js';
-import {llamaFamilyConfigJson, readLlamaFamily} from '../../hf/llama-family.js';
-import type {Gpt2Config} from './gpt2.js';
-import type {LlamaConfig} from './llama.js';
+import {UserError} from '../errors.js';
+import type {Model} from '../onnx/ir.js';
+import {writeModel} from '../onnx/model-file.js';
+import {gpt2ConfigJson, readGpt2Config} from './gpt2.js';
+import {llamaFamilyConfigJson, readLlamaFamily} from './llama-family.js';
+import type {Gpt2Config} from '../onnx/builders/gpt2.js';
+import type {LlamaConfig} from '../onnx/builders/llama.js';
 
 /** A model family with its builder config. */
 export type HubConfig = {family: 'gpt2'; config: Gpt2Config} | {family: 'llama'; config: LlamaConfig};

@@ -9,8 +9,8 @@ import path from 'node:path';
 import {UserError} from '../errors.js';
 import type {Model} from '../onnx/ir.js';
 import {writeModelExternal} from '../onnx/model-file.js';
-import {tokenizerFromJson} from '../judges/tokenizer.js';
-import {loadCheckpoint, type Checkpoint, type LoadCheckpointOptions} from './checkpoint.js';
+import {tokenizerFromJson} from './tokenizer.js';
+import {loadCheckpoint, type Checkpoint, type LoadCheckpointOptions} from '../hf/checkpoint.js';
 
 /** Files copied from the checkpoint folder when present (tokenizer.json is required). */
 const COPIED = ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'special_tokens_map.json', 'generation_config.json', 'config.json', 'README.md', 'LICENSE', 'LICENSE.txt', 'NOTICE'];
