@@ -20,9 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import {UserError} from '../errors.js';
 import {UnsupportedOpError} from '../onnx/autodiff.js';
+import {dedupeModel} from '../onnx/dedupe.js';
 import {buildGradientModel} from '../onnx/gradient.js';
 import {isFloat, sizeOf, type Model} from '../onnx/ir.js';
-import {buildLossGraph, inspectCausalLm, JudgeGraphError, probeFeeds, type Baseline, type CausalLmInterface} from '../onnx/judge-graph.js';
+import {matmulsToGemm} from '../onnx/gemm-weights.js';
+import {buildLossGraph, inspectCausalLm, JudgeGraphError, probeFeeds, removeDeadNodes, type Baseline, type CausalLmInterface} from '../onnx/judge-graph.js';
 import {locationUnder, readModel, tensorBytes, writeModelExternal} from '../onnx/model-file.js';
 import {unifiedGraph, type ExtraOutput} from '../onnx/unified-graph.js';
 import {loadCheckpoint} from '../hf/checkpoint.js';
@@ -30,7 +32,7 @@ import {fingerprint, fingerprintKey, type Fingerprint} from './fingerprint.js';
 import {poolProbeRunner} from './probe.js';
 
 /** Bump when the surgery, the autodiff or the cache layout changes what they write, so entries are rebuilt. */
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 5;
 
 /** Bytes of tensors made in memory that a graph referencing its weights in place may still hold inline. */
 const FOREIGN_INLINE_BYTES = 64 * 2 ** 20;
@@ -281,6 +283,10 @@ async function build(source: Model, info: CausalLmInterface, context: BuildConte
 	signal?.throwIfAborted();
 	onProgress?.({phase: 'building graphs'});
 	const loss = buildLossGraph(model, {baseline: context.baseline, padTokenId: options.padTokenId, targetPositions: true}).model;
+	// Weights read as stored (no transposed copies); the Transposes this leaves unused go.
+	matmulsToGemm(loss, info.floatType);
+	removeDeadNodes(loss);
+	dedupeModel(loss);
 	let attribution: Model | undefined;
 	let reason: string | undefined;
 	try {
@@ -288,6 +294,7 @@ async function build(source: Model, info: CausalLmInterface, context: BuildConte
 		onProgress?.({phase: 'probing shapes'});
 		const probeRunner = poolProbeRunner({tmp, dataDir, signal});
 		attribution = (await buildGradientModel(loss, {loss: 'loss', wrt: ['segment_mask'], probes, gradNames: {segment_mask: 'segment_grad'}, probeRunner})).model;
+		dedupeModel(attribution);
 		onProgress?.({phase: 'differentiating'});
 	} catch (error) {
 		if (!(error instanceof UnsupportedOpError)) {

@@ -12,7 +12,6 @@
  * segment_mask, so the gradient flows back through MatMul, and nothing needs a scatter.
  */
 import {buildGradientModel} from './gradient.js';
-import {matmulsToGemm} from './gemm-weights.js';
 import {GraphBuilder} from './graph-builder.js';
 import {attr, cloneModel, defaultOpset, type DType, type Model, type Node} from './ir.js';
 import {ortTensor, type Feeds} from './ort.js';
@@ -152,7 +151,6 @@ export function buildLossGraph(source: Model, options: JudgeGraphOptions = {}): 
 	const weighted = b.op('Mul', [picked, 'target_weight']);
 	b.opInto('loss', 'Neg', [b.reduceSum(weighted, [1], false)]);
 	g.outputs = [{name: 'loss', dtype: ft, shape: ['batch_size']}];
-	matmulsToGemm(model);
 	removeDeadNodes(model);
 	return {model, info};
 }
@@ -202,7 +200,7 @@ function logitsAtTargets(b: GraphBuilder, model: Model): string {
 }
 
 /** Drop nodes whose outputs nothing reads (the full-width head once it is replaced, present.* outputs, ...). */
-function removeDeadNodes(model: Model): void {
+export function removeDeadNodes(model: Model): void {
 	const g = model.graph;
 	let changed = true;
 	while (changed) {

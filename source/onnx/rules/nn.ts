@@ -1,5 +1,6 @@
 /**
- * Gradients of the neural-network ops of a transformer block: Softmax, LogSoftmax, Gemm, LayerNormalization.
+ * Gradients of the neural-network ops of a transformer block: Softmax, LogSoftmax, Gemm, LayerNormalization, and
+ * com.microsoft FusedMatMul.
  */
 import {registerGrad, UnsupportedOpError, type GradContext} from '../autodiff.js';
 import {attr, attrFloat, attrInt} from '../ir.js';
@@ -124,3 +125,36 @@ registerGrad('LayerNormalization', {
 		return [dx, ds, dbias];
 	},
 });
+
+/**
+ * com.microsoft FusedMatMul: Y = alpha op(A) op(B) with MatMul's broadcasting. gemm-weights.ts writes it for a MatMul
+ * by a constant 2-D weight B, so that case is differentiated: dA = alpha g op(B)^T, again a FusedMatMul that reads B as
+ * stored (transB flipped), so onnxruntime never folds a transposed copy of the weight. Other forms (transA, the batch
+ * transpositions, a gradient for B) are refused by name.
+ */
+registerGrad(
+	'FusedMatMul',
+	{
+		rule: ({b, node, dy, needs, shape}) => {
+			const [, bm] = node.inputs as [string, string];
+			const where = `FusedMatMul node "${node.name}"`;
+			if (needs[1]) {
+				throw new UnsupportedOpError(node, `cannot differentiate ${where} with respect to its second input (only a constant weight is supported there)`);
+			}
+			if (!needs[0]) {
+				return [undefined, undefined];
+			}
+			if (attrInt(node, 'transA', 0) !== 0 || attrInt(node, 'transBatchA', 0) !== 0 || attrInt(node, 'transBatchB', 0) !== 0) {
+				throw new UnsupportedOpError(node, `cannot differentiate ${where}: transA and the batch transpositions are not supported`);
+			}
+			if (shape(bm).dims.length !== 2) {
+				throw new UnsupportedOpError(node, `cannot differentiate ${where}: its second input is not 2-D`);
+			}
+			const transB = attrInt(node, 'transB', 0) === 1;
+			const alpha = attrFloat(node, 'alpha', 1);
+			const da = b.op('FusedMatMul', [dy[0]!, bm], {transB: attr.int(transB ? 0 : 1), alpha: attr.float(alpha)}, 'com.microsoft');
+			return [da, undefined];
+		},
+	},
+	'com.microsoft',
+);
