@@ -19,12 +19,27 @@ export function availableMemory(): number {
 	return os.freemem();
 }
 
+/** Judges whose weights take more bytes than this run lean: memory-lean sessions, one worker, a smaller activation budget. */
+export const LEAN_ABOVE_BYTES = 256 * 2 ** 20;
+
 /** Bytes besides the weights that a judge needs at least: its smallest batches' activations and the runtime's own. */
 const MIN_OVERHEAD_BYTES = 512 * 2 ** 20;
 
-/** Estimated bytes a judge needs to score and attribute: its weights plus a quarter more (at least 512 MiB). */
+/** The most a judge's activations may take: a 1B judge then attributes a few hundred tokens a batch. */
+const MAX_ACTIVATION_BYTES = 2 * 2 ** 30;
+
+/**
+ * Bytes a judge's activations may take (the batch sizes follow from it, batching.ts). Small judges get the full 2 GiB
+ * (it bounds batches that are never that large). A lean judge gets half its weight bytes, between 512 MiB and 2 GiB, so
+ * that attributing stays near 1.5x the weights: a larger batch there buys little speed (the matmuls are already wide).
+ */
+export function activationBudget(weightBytes: number): number {
+	return weightBytes > LEAN_ABOVE_BYTES ? Math.min(MAX_ACTIVATION_BYTES, Math.max(MIN_OVERHEAD_BYTES, weightBytes / 2)) : MAX_ACTIVATION_BYTES;
+}
+
+/** Estimated bytes a judge needs to score and attribute: its weights plus its activation budget (at least 512 MiB). */
 export function judgeNeed(weightBytes: number): number {
-	return weightBytes + Math.max(MIN_OVERHEAD_BYTES, weightBytes / 4);
+	return weightBytes + (weightBytes > LEAN_ABOVE_BYTES ? activationBudget(weightBytes) : MIN_OVERHEAD_BYTES);
 }
 
 /** "4.6 GiB" */

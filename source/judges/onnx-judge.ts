@@ -10,6 +10,7 @@ import {batchFeeds, limitsForBudget, makeBatches, segmentMask, type BatchLimits,
 import {encodeExample, loadJudgeFolder, type JudgeFolder} from './judge-folder.js';
 import {checkpointGraphs, judgeGraphs, type BuildProgress, type JudgeGraphs} from './graph-cache.js';
 import type {OrtPool} from './pool.js';
+import {activationBudget, LEAN_ABOVE_BYTES} from './memory.js';
 import {prefixFeeds, sharedPrefixLength, suffixExamples, withPrefix} from './prefix-cache.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from './types.js';
 import type {Baseline} from '../onnx/judge-graph.js';
@@ -24,7 +25,7 @@ export type OnnxJudgeOptions = {
 	heldout?: boolean;
 	/** Batch limits (default: by the judge's size and the activation budget). */
 	limits?: BatchLimits;
-	/** Bytes the judge's activations may take (default ACTIVATION_BUDGET_BYTES). */
+	/** Bytes the judge's activations may take (default: activationBudget of its weight bytes, memory.ts). */
 	activationBudget?: number;
 	/**
 	 * Mask value at which the gradient is taken (default: judge.json's attribution.maskPoint, itself 0.5). 1 is
@@ -37,12 +38,6 @@ export type OnnxJudgeOptions = {
 	/** Progress of a first open's graph build. */
 	onProgress?: (progress: BuildProgress) => void;
 };
-
-/** What a judge's activations may take by default: 2 GiB (a 1B judge then attributes a few hundred tokens a batch). */
-export const ACTIVATION_BUDGET_BYTES = 2 * 2 ** 30;
-
-/** Judges whose weights take more bytes than this run with memory-lean sessions (see sessionOptions). */
-export const LEAN_ABOVE_BYTES = 256 * 2 ** 20;
 
 export class OnnxJudge implements Judge {
 	readonly info: JudgeInfo;
@@ -60,7 +55,7 @@ export class OnnxJudge implements Judge {
 		const floatBytes = graphs.info.floatType === 'float64' ? 8 : 4;
 		this.limits = options.limits
 			? {score: options.limits, attribute: options.limits}
-			: limitsForBudget({parameters: graphs.parameters, vocabSize: graphs.info.vocabSize, hiddenSize: graphs.info.hiddenSize, floatBytes}, options.activationBudget ?? ACTIVATION_BUDGET_BYTES);
+			: limitsForBudget({parameters: graphs.parameters, vocabSize: graphs.info.vocabSize, hiddenSize: graphs.info.hiddenSize, floatBytes}, options.activationBudget ?? activationBudget(graphs.weightBytes));
 		this.maskPoint = options.maskPoint ?? 1;
 		this.info = {
 			name: folder.config.name,
