@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import {writeFileAtomic} from '../atomic-write.js';
 import {buildReport, chartFile} from '../engine/report.js';
 import {UserError} from '../errors.js';
 import {loadSession} from '../sessions/store.js';
@@ -12,13 +13,6 @@ import {expectArgs, stringFlag} from './flags.js';
 import type {Command} from './types.js';
 
 const usage = 'gmpo export <session> [--out DIR] [--json]';
-
-/** Writes a file through a temporary name, so a reader never sees half a report. */
-function writeAtomic(file: string, text: string): void {
-	const tmp = `${file}.tmp-${process.pid}`;
-	fs.writeFileSync(tmp, text);
-	fs.renameSync(tmp, file);
-}
 
 /** The export command with the given outside world. */
 export function createExportCommand(overrides: Partial<CommandDeps> = {}): Command {
@@ -43,10 +37,10 @@ export function createExportCommand(overrides: Partial<CommandDeps> = {}): Comma
 				html: path.join(out, 'report.html'),
 				charts: Object.keys(report.charts).map(j => path.join(out, chartFile(j))),
 			};
-			writeAtomic(files.prompt, `${report.prompt}\n`);
-			writeAtomic(files.markdown, report.markdown);
-			writeAtomic(files.html, report.html);
-			for (const [judge, svg] of Object.entries(report.charts)) writeAtomic(path.join(out, chartFile(judge)), svg);
+			writeFileAtomic(files.prompt, `${report.prompt}\n`);
+			writeFileAtomic(files.markdown, report.markdown);
+			writeFileAtomic(files.html, report.html);
+			for (const [judge, svg] of Object.entries(report.charts)) writeFileAtomic(path.join(out, chartFile(judge)), svg);
 			deps.stdout.write(flags.json === true ? `${JSON.stringify({session: id, ...files}, null, 2)}\n` : `wrote ${files.prompt}, ${files.markdown} and ${files.html}\n`);
 			return 0;
 		},

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import {UserError} from '../errors.js';
+export {syncDir} from '../atomic-write.js';
 import {eventSchema, schemaVersion, type SessionEvent} from './schema.js';
 
 /** A log as read. */
@@ -103,15 +104,3 @@ export function writeLine(fd: number, line: string, sync: boolean): void {
 	if (sync) fs.fsyncSync(fd);
 }
 
-/** Makes a new directory entry (a created file, a rename) durable by syncing its folder. */
-export function syncDir(dir: string): void {
-	let fd: number | undefined;
-	try {
-		fd = fs.openSync(dir, 'r');
-		fs.fsyncSync(fd);
-	} catch {
-		// Some file systems cannot sync a directory; the data itself was synced.
-	} finally {
-		if (fd !== undefined) fs.closeSync(fd);
-	}
-}

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {z} from 'zod';
+import {writeFileAtomic} from '../atomic-write.js';
 import {UserError} from '../errors.js';
 import {taskSchema, type Task} from '../core/task.js';
 import type {Segment} from '../core/types.js';
@@ -209,12 +210,7 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 	const dir = sessionDir(id, options);
 	fs.mkdirSync(dir);
 	const secrets = options.secrets ?? [];
-	const taskFile = path.join(dir, 'task.json');
-	const tmp = `${taskFile}.tmp`;
-	const fd = fs.openSync(tmp, 'w');
-	writeLine(fd, `${JSON.stringify(redact(input.task, secrets), null, '\t')}\n`, true);
-	fs.closeSync(fd);
-	fs.renameSync(tmp, taskFile);
+	writeFileAtomic(path.join(dir, 'task.json'), `${JSON.stringify(redact(input.task, secrets), null, '\t')}\n`);
 	const release = acquireLock(dir);
 	const logFd = fs.openSync(path.join(dir, 'events.jsonl'), 'a');
 	const created = redact(
