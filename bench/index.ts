@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	tui: () => import('./tui.js'),
 	method: () => import('./method.js'),
 	'real-data': () => import('./real-data.js'),
+	lock: () => import('./lock-stress.js'),
 };
 
 const args = process.argv.slice(2);
