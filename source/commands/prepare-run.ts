@@ -30,7 +30,7 @@ export type PreparedRun = {
 	limits: BudgetLimits;
 	/** What the user should know before the run (a generator fallback, a repaired log). */
 	notes: string[];
-	/** Closes the session and the judges. */
+	/** Closes the session and the judges; calling it again waits for the same close. */
 	close(): Promise<void>;
 };
 
@@ -105,15 +105,19 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 }
 
 function prepared(session: Session, set: JudgeSet, generator: Generator, notes: string[], limits: BudgetLimits): PreparedRun {
+	let closing: Promise<void> | undefined;
 	return {
 		session,
 		judges: set.judges,
 		generator,
 		limits,
 		notes,
-		async close() {
-			session.close();
-			await set.close();
+		close() {
+			closing ??= (async () => {
+				session.close();
+				await set.close();
+			})();
+			return closing;
 		},
 	};
 }

@@ -91,9 +91,13 @@ async function tui(deps: CommandDeps, options: {launch: Launcher; start?: Picker
 	});
 }
 
-/** The interactive driver of `gmpo optimize` and `gmpo resume`: the TUI on a run they prepared (and will close). */
+/**
+ * The interactive driver of `gmpo optimize` and `gmpo resume`: the TUI on a run they prepared. The TUI closes it
+ * too (the command's close is then a no-op): after a hang-up the TUI ends the process itself, before the command
+ * could close anything, and the session's lock would be left behind.
+ */
 export async function runInteractive(run: PreparedRun, deps: CommandDeps): Promise<number> {
-	const prepared = tuiRun(run, false);
+	const prepared = tuiRun(run, true);
 	return tui(deps, {launch: async () => prepared, start: {kind: 'resume', id: run.session.id}});
 }
 
