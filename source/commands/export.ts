@@ -2,11 +2,10 @@
  * `gmpo export <id> [--out DIR]`: the session's final prompt (prompt.txt), report.md with one SVG chart per judge
  * beside it, and a self-contained report.html. The session is only read. Default folder: <session>/export.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import {writeFileAtomic} from '../atomic-write.js';
 import {buildReport, chartFile} from '../engine/report.js';
-import {UserError} from '../errors.js';
+import {ioError, makeDirs} from '../fs-errors.js';
 import {loadSession} from '../sessions/store.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {expectArgs, stringFlag} from './flags.js';
@@ -25,11 +24,7 @@ export function createExportCommand(overrides: Partial<CommandDeps> = {}): Comma
 			const {state, warnings} = loadSession(id, {dir: deps.sessionsDir});
 			for (const w of warnings) deps.stderr.write(`note: ${w}\n`);
 			const out = path.resolve(stringFlag(flags, 'out', '--out') ?? path.join(deps.sessionsDir, id, 'export'));
-			try {
-				fs.mkdirSync(out, {recursive: true});
-			} catch (error) {
-				throw new UserError(`cannot create the folder: ${(error as Error).message}`, {field: '--out'});
-			}
+			makeDirs(out, 'the export folder');
 			const report = buildReport(state);
 			const files = {
 				prompt: path.join(out, 'prompt.txt'),
@@ -37,10 +32,17 @@ export function createExportCommand(overrides: Partial<CommandDeps> = {}): Comma
 				html: path.join(out, 'report.html'),
 				charts: Object.keys(report.charts).map(j => path.join(out, chartFile(j))),
 			};
-			writeFileAtomic(files.prompt, `${report.prompt}\n`);
-			writeFileAtomic(files.markdown, report.markdown);
-			writeFileAtomic(files.html, report.html);
-			for (const [judge, svg] of Object.entries(report.charts)) writeFileAtomic(path.join(out, chartFile(judge)), svg);
+			const write = (file: string, text: string) => {
+				try {
+					writeFileAtomic(file, text);
+				} catch (error) {
+					throw ioError(error, 'write the export', file);
+				}
+			};
+			write(files.prompt, `${report.prompt}\n`);
+			write(files.markdown, report.markdown);
+			write(files.html, report.html);
+			for (const [judge, svg] of Object.entries(report.charts)) write(path.join(out, chartFile(judge)), svg);
 			deps.stdout.write(flags.json === true ? `${JSON.stringify({session: id, ...files}, null, 2)}\n` : `wrote ${files.prompt}, ${files.markdown} and ${files.html}\n`);
 			return 0;
 		},

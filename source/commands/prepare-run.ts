@@ -12,7 +12,7 @@ import type {Task} from '../core/task.js';
 import {UserError} from '../errors.js';
 import type {Generator} from '../generators/types.js';
 import type {Judge} from '../judges/types.js';
-import {createSession, loadSession, openSession, type Session} from '../sessions/store.js';
+import {createSession, ensureSessionsDir, loadSession, openSession, type Session} from '../sessions/store.js';
 import {loadTask} from '../tasks/load-task.js';
 import type {CommandDeps, JudgeSet} from './deps.js';
 import type {RunFlags} from './flags.js';
@@ -54,6 +54,7 @@ async function open(deps: CommandDeps, task: Task): Promise<JudgeSet> {
 /** A new session from a task file, with the flags applied to the task (the session's snapshot keeps them). */
 export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: CommandDeps): Promise<PreparedRun> {
 	const loaded = loadTask(taskFile);
+	ensureSessionsDir({dir: deps.sessionsDir});
 	const judges = flags.judges ?? loaded.judges;
 	const heldout = (flags.heldout ?? loaded.heldout)?.map(judgeSpec);
 	const task: Task = {

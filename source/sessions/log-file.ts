@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import {UserError} from '../errors.js';
+import {ioError} from '../fs-errors.js';
 export {syncDir} from '../atomic-write.js';
 import {eventSchema, schemaVersion, type SessionEvent} from './schema.js';
 
@@ -58,7 +59,7 @@ export function readLog(file: string): ReadLog {
 		bytes = fs.readFileSync(file);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('the session has no event log', {file});
-		throw error;
+		throw ioError(error, 'read the event log', file);
 	}
 	const lastNewline = bytes.lastIndexOf(0x0a);
 	const body = bytes.subarray(0, lastNewline + 1).toString('utf8');

@@ -8,6 +8,7 @@ import path from 'node:path';
 import {z} from 'zod';
 import {writeFileAtomic} from '../atomic-write.js';
 import {UserError} from '../errors.js';
+import {ioCode, ioError, makeDirs} from '../fs-errors.js';
 import {taskSchema, type Task} from '../core/task.js';
 import type {Segment} from '../core/types.js';
 import {acquireLock} from './lock.js';
@@ -77,12 +78,18 @@ function sessionDir(id: string, options: StoreOptions): string {
 
 function loadTask(dir: string): Task {
 	const file = path.join(dir, 'task.json');
+	let text: string;
+	try {
+		text = fs.readFileSync(file, 'utf8');
+	} catch (error) {
+		if (ioCode(error) === 'ENOENT') throw new UserError('the session has no task snapshot', {file});
+		throw ioError(error, 'read the task snapshot', file);
+	}
 	let json: unknown;
 	try {
-		json = JSON.parse(fs.readFileSync(file, 'utf8'));
+		json = JSON.parse(text);
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new UserError(code === 'ENOENT' ? 'the session has no task snapshot' : `not valid JSON (${(error as Error).message})`, {file});
+		throw new UserError(`not valid JSON (${(error as Error).message})`, {file});
 	}
 	const parsed = taskSchema.extend({file: z.string().optional()}).safeParse(json);
 	if (!parsed.success) {
@@ -144,13 +151,17 @@ export class Session {
 	#secrets: string[];
 	/** Bytes to keep before the next append (a cut-off line is removed), and whether a newline is missing. */
 	#repair: Repair | undefined;
+	/** The log's length as this session wrote it: a failed write is cut back to it. */
+	#size: number;
+	/** Set once a write failed: nothing more is appended, so a half-written line can never end up mid-log. */
+	#broken: UserError | undefined;
 
 	/** @internal Use createSession or openSession. */
 	constructor(
 		readonly id: string,
 		readonly dir: string,
 		state: SessionState,
-		options: {fd: number; release: () => void; secrets: string[]; warnings: string[]; repair?: Repair},
+		options: {fd: number; release: () => void; secrets: string[]; warnings: string[]; size: number; repair?: Repair},
 	) {
 		this.#state = state;
 		this.#fd = options.fd;
@@ -158,6 +169,7 @@ export class Session {
 		this.#secrets = options.secrets;
 		this.warnings = options.warnings;
 		this.#repair = options.repair;
+		this.#size = options.size;
 	}
 
 	/** The state the log describes. Treat as read-only. */
@@ -171,11 +183,14 @@ export class Session {
 	}
 
 	/**
-	 * Validates an event, applies it to the state and appends it to the log (fsynced for decisions). An event the
-	 * log would contradict is a bug in the caller and throws before anything is written.
+	 * Validates an event, appends it to the log (fsynced for decisions) and applies it to the state. An event the
+	 * log would contradict is a bug in the caller and throws, leaving the log as it was. A write the system refuses
+	 * (a full disk, a read-only mount) throws a UserError; the state and the log stay as they were, and the session
+	 * takes no more events.
 	 */
 	append(draft: EventDraft): SessionEvent {
 		if (this.#fd === undefined) throw new Error(`session ${this.id} is closed`);
+		if (this.#broken) throw this.#broken;
 		const full = redact({v: schemaVersion, seq: this.#state.lastSeq + 1, time: new Date().toISOString(), ...draft}, this.#secrets);
 		const parsed = eventSchema.safeParse(full);
 		if (!parsed.success) {
@@ -183,67 +198,149 @@ export class Session {
 			throw new Error(`invalid ${draft.type} event: ${issues.join('; ')}`);
 		}
 		const event = parsed.data;
-		applyEvent(this.#state, event);
-		if (this.#repair) {
-			// Only now is the file changed: the cut-off line goes, or the missing newline is written.
-			if (this.#repair.length < this.#repair.size) fs.ftruncateSync(this.#fd, this.#repair.length);
-			if (this.#repair.newline) writeLine(this.#fd, '\n', false);
-			this.#repair = undefined;
+		const fd = this.#fd;
+		// What the log keeps if this write fails: all of it before this call (after the repair, once that is done).
+		let keep = this.#size;
+		try {
+			if (this.#repair) {
+				// Only now is the file changed: the cut-off line goes, or the missing newline is written.
+				if (this.#repair.length < this.#repair.size) fs.ftruncateSync(fd, this.#repair.length);
+				if (this.#repair.newline) writeLine(fd, '\n', false);
+				keep = this.#size = this.#repair.length + (this.#repair.newline ? 1 : 0);
+				this.#repair = undefined;
+			}
+			const line = `${JSON.stringify(event)}\n`;
+			writeLine(fd, line, durable.has(event.type));
+			this.#size += Buffer.byteLength(line);
+		} catch (error) {
+			const failure = ioError(error, 'write the session log', this.eventsFile);
+			if (!(failure instanceof UserError)) throw failure;
+			this.#broken = failure;
+			try {
+				// A partial line would sit mid-log once anything followed it; cut it off (a reader also drops it).
+				fs.ftruncateSync(fd, keep);
+			} catch {
+				// The next open drops a cut-off last line; nothing more is written by this session.
+			}
+			throw failure;
 		}
-		writeLine(this.#fd, `${JSON.stringify(event)}\n`, durable.has(event.type));
+		try {
+			applyEvent(this.#state, event);
+		} catch (error) {
+			fs.ftruncateSync(fd, keep);
+			this.#size = keep;
+			throw error;
+		}
 		return event;
 	}
 
 	/** Closes the log and releases the session's lock. */
 	close(): void {
-		if (this.#fd !== undefined) fs.closeSync(this.#fd);
-		this.#fd = undefined;
-		this.#release();
+		try {
+			if (this.#fd !== undefined) fs.closeSync(this.#fd);
+		} catch {
+			// Every decision was fsynced when it was appended; a failing close loses nothing.
+		} finally {
+			this.#fd = undefined;
+			this.#release();
+		}
+	}
+}
+
+/**
+ * The sessions folder, made if missing; a UserError when it cannot be. A run calls it before loading judges, so a
+ * folder it cannot use is reported at once rather than after the wait.
+ */
+export function ensureSessionsDir(options: StoreOptions = {}): string {
+	const root = sessionsDir(options);
+	makeDirs(root, 'the sessions folder');
+	try {
+		fs.accessSync(root, fs.constants.W_OK | fs.constants.X_OK);
+	} catch (error) {
+		throw ioError(error, 'write in the sessions folder', root);
+	}
+	return root;
+}
+
+/** Takes a session's lock; file-system failures become a UserError naming the folder. */
+function lock(dir: string): () => void {
+	try {
+		return acquireLock(dir);
+	} catch (error) {
+		throw ioError(error, 'lock the session', dir);
 	}
 }
 
 /** Creates a session folder, snapshots the task and writes the `created` event, all synced to disk. */
 export function createSession(input: CreateInput, options: StoreOptions = {}): Session {
-	const root = sessionsDir(options);
-	fs.mkdirSync(root, {recursive: true});
+	const root = ensureSessionsDir(options);
 	const id = newSessionId();
 	const dir = sessionDir(id, options);
-	fs.mkdirSync(dir);
+	try {
+		fs.mkdirSync(dir);
+	} catch (error) {
+		throw ioError(error, 'create the session folder', dir);
+	}
 	const secrets = options.secrets ?? [];
-	writeFileAtomic(path.join(dir, 'task.json'), `${JSON.stringify(redact(input.task, secrets), null, '\t')}\n`);
-	const release = acquireLock(dir);
-	const logFd = fs.openSync(path.join(dir, 'events.jsonl'), 'a');
-	const created = redact(
-		{
-			v: schemaVersion,
-			seq: 1,
-			time: new Date().toISOString(),
-			type: 'created',
-			id,
-			segments: input.segments,
-			judges: input.judges ?? [],
-			generator: input.generator,
-		},
-		secrets,
-	);
-	const event = eventSchema.parse(created) as Extract<SessionEvent, {type: 'created'}>;
-	writeLine(logFd, `${JSON.stringify(event)}\n`, true);
-	syncDir(dir);
-	syncDir(root);
-	return new Session(id, dir, initialState(loadTask(dir), event), {fd: logFd, release, secrets, warnings: []});
+	let release: (() => void) | undefined;
+	let logFd: number | undefined;
+	let step = 'lock the session';
+	let file = dir;
+	try {
+		release = acquireLock(dir);
+		[step, file] = ['write the task snapshot', path.join(dir, 'task.json')];
+		writeFileAtomic(file, `${JSON.stringify(redact(input.task, secrets), null, '\t')}\n`);
+		[step, file] = ['write the session log', path.join(dir, 'events.jsonl')];
+		logFd = fs.openSync(file, 'a');
+		const created = redact(
+			{
+				v: schemaVersion,
+				seq: 1,
+				time: new Date().toISOString(),
+				type: 'created',
+				id,
+				segments: input.segments,
+				judges: input.judges ?? [],
+				generator: input.generator,
+			},
+			secrets,
+		);
+		const event = eventSchema.parse(created) as Extract<SessionEvent, {type: 'created'}>;
+		const line = `${JSON.stringify(event)}\n`;
+		writeLine(logFd, line, true);
+		syncDir(dir);
+		syncDir(root);
+		return new Session(id, dir, initialState(loadTask(dir), event), {fd: logFd, release, secrets, warnings: [], size: Buffer.byteLength(line)});
+	} catch (error) {
+		// Nothing of a session that could not be made is left behind.
+		try {
+			if (logFd !== undefined) fs.closeSync(logFd);
+		} catch {
+			// Going anyway.
+		}
+		release?.();
+		fs.rmSync(dir, {recursive: true, force: true});
+		throw ioError(error, step, file);
+	}
 }
 
 /** Opens a session to continue it: replays its log and locks it; a cut-off last line is dropped with a warning. */
 export function openSession(id: string, options: StoreOptions = {}): Session {
 	const dir = sessionDir(id, options);
 	if (!fs.existsSync(dir)) throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
-	const release = acquireLock(dir);
+	const release = lock(dir);
 	try {
 		const {state, warnings, log} = load(dir, options);
 		const damaged = log.goodLength < log.size || log.needsNewline;
 		const repair = damaged ? {length: log.goodLength, size: log.size, newline: log.needsNewline} : undefined;
-		const logFd = fs.openSync(path.join(dir, 'events.jsonl'), 'a');
-		return new Session(id, dir, state, {fd: logFd, release, secrets: options.secrets ?? [], warnings, repair});
+		const file = path.join(dir, 'events.jsonl');
+		let logFd: number;
+		try {
+			logFd = fs.openSync(file, 'a');
+		} catch (error) {
+			throw ioError(error, 'open the session log for writing', file);
+		}
+		return new Session(id, dir, state, {fd: logFd, release, secrets: options.secrets ?? [], warnings, repair, size: log.size});
 	} catch (error) {
 		release();
 		throw error;
@@ -253,10 +350,15 @@ export function openSession(id: string, options: StoreOptions = {}): Session {
 /** Every session in the folder, newest first; unreadable ones are listed with their error instead of failing all. */
 export function listSessions(options: StoreOptions = {}): SessionSummary[] {
 	const root = sessionsDir(options);
-	if (!fs.existsSync(root)) return [];
-	const ids = fs
-		.readdirSync(root, {withFileTypes: true})
-		.filter(e => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'events.jsonl')))
+	let entries: fs.Dirent[];
+	try {
+		entries = fs.readdirSync(root, {withFileTypes: true});
+	} catch (error) {
+		if (ioCode(error) === 'ENOENT') return [];
+		throw ioError(error, 'list the sessions folder', root);
+	}
+	const ids = entries
+		.filter(e => e.isDirectory() && !e.name.startsWith('.') && fs.existsSync(path.join(root, e.name, 'events.jsonl')))
 		.map(e => e.name)
 		.sort()
 		.reverse();
