@@ -5,15 +5,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {z} from 'zod';
 import {writeFileAtomic} from '../atomic-write.js';
 import {UserError} from '../errors.js';
 import {ioCode, ioError, makeDirs} from '../fs-errors.js';
-import {taskSchema, type Task} from '../core/task.js';
+import type {Task} from '../core/task.js';
 import type {Segment} from '../core/types.js';
 import {acquireLock} from './lock.js';
 import {readLog, syncDir, writeLine} from './log-file.js';
 import {redact} from './redact.js';
+import {checkBinding, readSnapshot, snapshotName, snapshotText} from './snapshot.js';
 import {applyEvent, initialState, ReplayError, type SessionState} from './replay.js';
 import {eventSchema, schemaVersion, type EventDraft, type SessionEvent} from './schema.js';
 
@@ -76,33 +76,6 @@ function sessionDir(id: string, options: StoreOptions): string {
 	return path.join(sessionsDir(options), id);
 }
 
-function loadTask(dir: string): Task {
-	const file = path.join(dir, 'task.json');
-	let text: string;
-	try {
-		text = fs.readFileSync(file, 'utf8');
-	} catch (error) {
-		if (ioCode(error) === 'ENOENT') throw new UserError('the session has no task snapshot', {file});
-		throw ioError(error, 'read the task snapshot', file);
-	}
-	let json: unknown;
-	try {
-		json = JSON.parse(text);
-	} catch (error) {
-		throw new UserError(`not valid JSON (${(error as Error).message})`, {file});
-	}
-	const parsed = taskSchema.extend({file: z.string().optional()}).safeParse(json);
-	if (!parsed.success) {
-		const issue = parsed.error.issues[0];
-		throw new UserError(issue.message, {file, field: issue.path.join('.')});
-	}
-	const {data} = parsed.data;
-	if (typeof data.train === 'string' || typeof data.test === 'string') {
-		throw new UserError('the snapshot must hold the examples, not a path', {file, field: 'data'});
-	}
-	return {...parsed.data, data: {train: data.train, test: data.test}} as Task;
-}
-
 /** Reads a session without changing anything on disk (listing, export, inspection). */
 export function loadSession(id: string, options: StoreOptions = {}): {state: SessionState; warnings: string[]} {
 	const dir = sessionDir(id, options);
@@ -112,13 +85,14 @@ export function loadSession(id: string, options: StoreOptions = {}): {state: Ses
 
 function load(dir: string, options: StoreOptions) {
 	const file = path.join(dir, 'events.jsonl');
-	const task = loadTask(dir);
+	const {task, hash} = readSnapshot(dir);
 	const log = readLog(file);
 	for (const w of log.warnings) options.onWarning?.(w);
 	const [first, ...rest] = log.events;
 	if (first?.type !== 'created') {
 		throw new UserError(`line ${log.lines[0] ?? 1}: the log must start with a "created" event`, {file});
 	}
+	checkBinding(dir, first, hash);
 	const state = initialState(task, first);
 	rest.forEach((event, i) => {
 		try {
@@ -288,8 +262,9 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 	let file = dir;
 	try {
 		release = acquireLock(dir);
-		[step, file] = ['write the task snapshot', path.join(dir, 'task.json')];
-		writeFileAtomic(file, `${JSON.stringify(redact(input.task, secrets), null, '\t')}\n`);
+		[step, file] = ['write the task snapshot', path.join(dir, snapshotName)];
+		const snapshot = snapshotText(redact(input.task, secrets));
+		writeFileAtomic(file, snapshot.text);
 		[step, file] = ['write the session log', path.join(dir, 'events.jsonl')];
 		logFd = fs.openSync(file, 'a');
 		const created = redact(
@@ -299,6 +274,7 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 				time: new Date().toISOString(),
 				type: 'created',
 				id,
+				taskHash: snapshot.hash,
 				segments: input.segments,
 				judges: input.judges ?? [],
 				generator: input.generator,
@@ -310,7 +286,7 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 		writeLine(logFd, line, true);
 		syncDir(dir);
 		syncDir(root);
-		return new Session(id, dir, initialState(loadTask(dir), event), {fd: logFd, release, secrets, warnings: [], size: Buffer.byteLength(line)});
+		return new Session(id, dir, initialState(readSnapshot(dir).task, event), {fd: logFd, release, secrets, warnings: [], size: Buffer.byteLength(line)});
 	} catch (error) {
 		// Nothing of a session that could not be made is left behind.
 		try {
