@@ -10,6 +10,7 @@ registerCommand('judges import-llama2c', async () => (await import('./judges.js'
 registerCommand('optimize', async () => (await import('./optimize.js')).optimizeCommand);
 registerCommand('resume', async () => (await import('./resume.js')).resumeCommand);
 registerCommand('sessions', async () => (await import('./sessions.js')).sessionsCommand);
+registerCommand('sessions rm', async () => (await import('./sessions.js')).sessionsRmCommand);
 registerCommand('export', async () => (await import('./export.js')).exportCommand);
 registerCommand('eval', async () => (await import('./eval.js')).evalCommand);
 registerCommand('attribute', async () => (await import('./attribute.js')).attributeCommand);

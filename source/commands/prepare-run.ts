@@ -68,7 +68,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 	try {
 		const segments = segmentPrompt(task.prompt, task.segmentation);
 		const session = createSession(
-			{task, segments, judges: set.judges.map(j => j.info.name), generator: made.record},
+			{task, segments, judges: set.judges.map(j => j.info.name), generator: made.record, pending: true},
 			{dir: deps.sessionsDir, secrets: made.secrets},
 		);
 		return prepared(session, set, made.generator, made.notes, {rounds: task.rounds});

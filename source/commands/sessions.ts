@@ -1,8 +1,9 @@
 /**
  * `gmpo sessions [--json]`: every saved session, newest first: id, task, rounds, best loss, last update. A session
- * that cannot be read is listed with the reason instead of failing the listing.
+ * that cannot be read is listed with the reason instead of failing the listing. `gmpo sessions rm <id>` removes one
+ * (refused while a running gmpo has it open).
  */
-import {listSessions} from '../sessions/store.js';
+import {listSessions, removeSession} from '../sessions/store.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {expectArgs} from './flags.js';
 import {table} from './table.js';
@@ -39,4 +40,22 @@ export function createSessionsCommand(overrides: Partial<CommandDeps> = {}): Com
 	};
 }
 
+const rmUsage = 'gmpo sessions rm <session>';
+
+/** `gmpo sessions rm <id>` with the given outside world. */
+export function createSessionsRmCommand(overrides: Partial<CommandDeps> = {}): Command {
+	return {
+		name: 'sessions rm',
+		usage: rmUsage,
+		async run(args) {
+			const deps = defaultDeps(overrides);
+			const [id] = expectArgs(args, 1, rmUsage);
+			removeSession(id, {dir: deps.sessionsDir});
+			deps.stdout.write(`removed session ${id}\n`);
+			return 0;
+		},
+	};
+}
+
 export const sessionsCommand = createSessionsCommand();
+export const sessionsRmCommand = createSessionsRmCommand();

@@ -64,7 +64,7 @@ export function tuiRun(run: PreparedRun, owned: boolean): TuiRun {
 		limits: run.limits,
 		testEachRound: task.data.test.length <= TEST_EACH_ROUND_MAX,
 	});
-	return {engine, notes: run.notes, close: owned ? () => run.close() : async () => {}};
+	return {engine, notes: run.notes, close: owned ? () => run.close() : async () => {}, saved: () => !run.session.pending};
 }
 
 /** Opens what the picker chose, with the command's flags. */

@@ -12,10 +12,13 @@ import type {Task} from '../core/task.js';
 import type {Segment} from '../core/types.js';
 import {acquireLock} from './lock.js';
 import {readLog, syncDir, writeLine} from './log-file.js';
+
+export {Session} from './session.js';
 import {redact} from './redact.js';
 import {checkBinding, readSnapshot, snapshotName, snapshotText} from './snapshot.js';
 import {applyEvent, initialState, ReplayError, type SessionState} from './replay.js';
-import {eventSchema, schemaVersion, type EventDraft, type SessionEvent} from './schema.js';
+import {keeperEvents, pendingName, Session} from './session.js';
+import {eventSchema, schemaVersion, type SessionEvent} from './schema.js';
 
 /** Where sessions live and what must never be written. */
 export type StoreOptions = {
@@ -37,6 +40,11 @@ export type CreateInput = {
 	judges?: string[];
 	/** Generator kind, model and endpoint (any key is stripped). */
 	generator?: {kind: string; model?: string; baseUrl?: string};
+	/**
+	 * Keep the session only once something is decided in it (see session.ts): until then it is not listed, and it
+	 * is removed when closed. What a run wants, so that a failed or abandoned run leaves nothing behind.
+	 */
+	pending?: boolean;
 };
 
 /** One line of `gmpo sessions`. */
@@ -56,9 +64,6 @@ export type SessionSummary = {
 	/** Why the session cannot be read, when it cannot. */
 	error?: string;
 };
-
-/** Event types after which the log is fsynced: losing them would lose what the user decided. */
-const durable = new Set(['created', 'decision', 'round_finished', 'freeze']);
 
 /** The sessions folder: `sessions/` of the working directory unless overridden. */
 export function sessionsDir(options: StoreOptions = {}): string {
@@ -105,122 +110,6 @@ function load(dir: string, options: StoreOptions) {
 	return {state, warnings: log.warnings, log};
 }
 
-/** How to mend the log's end before the next append. */
-type Repair = {
-	/** Bytes to keep (up to the last good newline). */
-	length: number;
-	/** The file's size when read. */
-	size: number;
-	/** Whether the kept last line lacks its newline. */
-	newline: boolean;
-};
-
-/** A session open for writing: its replayed state, kept current by `append`. */
-export class Session {
-	/** Warnings from opening it (a cut-off last line that was dropped). */
-	readonly warnings: string[];
-	#state: SessionState;
-	#fd: number | undefined;
-	#release: () => void;
-	#secrets: string[];
-	/** Bytes to keep before the next append (a cut-off line is removed), and whether a newline is missing. */
-	#repair: Repair | undefined;
-	/** The log's length as this session wrote it: a failed write is cut back to it. */
-	#size: number;
-	/** Set once a write failed: nothing more is appended, so a half-written line can never end up mid-log. */
-	#broken: UserError | undefined;
-
-	/** @internal Use createSession or openSession. */
-	constructor(
-		readonly id: string,
-		readonly dir: string,
-		state: SessionState,
-		options: {fd: number; release: () => void; secrets: string[]; warnings: string[]; size: number; repair?: Repair},
-	) {
-		this.#state = state;
-		this.#fd = options.fd;
-		this.#release = options.release;
-		this.#secrets = options.secrets;
-		this.warnings = options.warnings;
-		this.#repair = options.repair;
-		this.#size = options.size;
-	}
-
-	/** The state the log describes. Treat as read-only. */
-	get state(): SessionState {
-		return this.#state;
-	}
-
-	/** The event log's path. */
-	get eventsFile(): string {
-		return path.join(this.dir, 'events.jsonl');
-	}
-
-	/**
-	 * Validates an event, appends it to the log (fsynced for decisions) and applies it to the state. An event the
-	 * log would contradict is a bug in the caller and throws, leaving the log as it was. A write the system refuses
-	 * (a full disk, a read-only mount) throws a UserError; the state and the log stay as they were, and the session
-	 * takes no more events.
-	 */
-	append(draft: EventDraft): SessionEvent {
-		if (this.#fd === undefined) throw new Error(`session ${this.id} is closed`);
-		if (this.#broken) throw this.#broken;
-		const full = redact({v: schemaVersion, seq: this.#state.lastSeq + 1, time: new Date().toISOString(), ...draft}, this.#secrets);
-		const parsed = eventSchema.safeParse(full);
-		if (!parsed.success) {
-			const issues = parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`);
-			throw new Error(`invalid ${draft.type} event: ${issues.join('; ')}`);
-		}
-		const event = parsed.data;
-		const fd = this.#fd;
-		// What the log keeps if this write fails: all of it before this call (after the repair, once that is done).
-		let keep = this.#size;
-		try {
-			if (this.#repair) {
-				// Only now is the file changed: the cut-off line goes, or the missing newline is written.
-				if (this.#repair.length < this.#repair.size) fs.ftruncateSync(fd, this.#repair.length);
-				if (this.#repair.newline) writeLine(fd, '\n', false);
-				keep = this.#size = this.#repair.length + (this.#repair.newline ? 1 : 0);
-				this.#repair = undefined;
-			}
-			const line = `${JSON.stringify(event)}\n`;
-			writeLine(fd, line, durable.has(event.type));
-			this.#size += Buffer.byteLength(line);
-		} catch (error) {
-			const failure = ioError(error, 'write the session log', this.eventsFile);
-			if (!(failure instanceof UserError)) throw failure;
-			this.#broken = failure;
-			try {
-				// A partial line would sit mid-log once anything followed it; cut it off (a reader also drops it).
-				fs.ftruncateSync(fd, keep);
-			} catch {
-				// The next open drops a cut-off last line; nothing more is written by this session.
-			}
-			throw failure;
-		}
-		try {
-			applyEvent(this.#state, event);
-		} catch (error) {
-			fs.ftruncateSync(fd, keep);
-			this.#size = keep;
-			throw error;
-		}
-		return event;
-	}
-
-	/** Closes the log and releases the session's lock. */
-	close(): void {
-		try {
-			if (this.#fd !== undefined) fs.closeSync(this.#fd);
-		} catch {
-			// Every decision was fsynced when it was appended; a failing close loses nothing.
-		} finally {
-			this.#fd = undefined;
-			this.#release();
-		}
-	}
-}
-
 /**
  * The sessions folder, made if missing; a UserError when it cannot be. A run calls it before loading judges, so a
  * folder it cannot use is reported at once rather than after the wait.
@@ -245,9 +134,49 @@ function lock(dir: string): () => void {
 	}
 }
 
+/**
+ * Removes a session folder: first renamed to a hidden name in one step (so no half-removed session is ever listed,
+ * even if the process dies), then deleted.
+ */
+function discard(dir: string): void {
+	const hidden = path.join(path.dirname(dir), `.discard-${path.basename(dir)}-${crypto.randomBytes(4).toString('hex')}`);
+	try {
+		fs.renameSync(dir, hidden);
+	} catch {
+		// Already gone, or the folder cannot be renamed: the removal below says what is wrong, if anything.
+		fs.rmSync(dir, {recursive: true, force: true});
+		return;
+	}
+	fs.rmSync(hidden, {recursive: true, force: true});
+}
+
+/**
+ * Removes what runs that died left behind: pending sessions (nothing decided) whose lock nobody holds, and folders
+ * a removal did not finish. Best effort: a folder it cannot judge or remove is left alone.
+ */
+function sweep(root: string): void {
+	for (const entry of fs.readdirSync(root, {withFileTypes: true})) {
+		if (!entry.isDirectory()) continue;
+		const dir = path.join(root, entry.name);
+		try {
+			if (entry.name.startsWith('.discard-')) fs.rmSync(dir, {recursive: true, force: true});
+			if (entry.name.startsWith('.') || !fs.existsSync(path.join(dir, pendingName))) continue;
+			const release = acquireLock(dir);
+			try {
+				if (!load(dir, {}).log.events.some(e => keeperEvents.has(e.type))) discard(dir);
+			} finally {
+				release();
+			}
+		} catch {
+			// Open in another process, unreadable or not removable: not for a sweep to decide.
+		}
+	}
+}
+
 /** Creates a session folder, snapshots the task and writes the `created` event, all synced to disk. */
 export function createSession(input: CreateInput, options: StoreOptions = {}): Session {
 	const root = ensureSessionsDir(options);
+	sweep(root);
 	const id = newSessionId();
 	const dir = sessionDir(id, options);
 	try {
@@ -262,6 +191,9 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 	let file = dir;
 	try {
 		release = acquireLock(dir);
+		// Marked before anything else is written: a sweep never mistakes a folder being made for a finished one.
+		[step, file] = ['write the session folder', path.join(dir, pendingName)];
+		if (input.pending) fs.writeFileSync(file, '');
 		[step, file] = ['write the task snapshot', path.join(dir, snapshotName)];
 		const snapshot = snapshotText(redact(input.task, secrets));
 		writeFileAtomic(file, snapshot.text);
@@ -286,7 +218,8 @@ export function createSession(input: CreateInput, options: StoreOptions = {}): S
 		writeLine(logFd, line, true);
 		syncDir(dir);
 		syncDir(root);
-		return new Session(id, dir, initialState(readSnapshot(dir).task, event), {fd: logFd, release, secrets, warnings: [], size: Buffer.byteLength(line)});
+		const parts = {fd: logFd, release, discard: () => discard(dir), secrets, warnings: [], size: Buffer.byteLength(line), pending: input.pending === true};
+		return new Session(id, dir, initialState(readSnapshot(dir).task, event), parts);
 	} catch (error) {
 		// Nothing of a session that could not be made is left behind.
 		try {
@@ -316,14 +249,40 @@ export function openSession(id: string, options: StoreOptions = {}): Session {
 		} catch (error) {
 			throw ioError(error, 'open the session log for writing', file);
 		}
-		return new Session(id, dir, state, {fd: logFd, release, secrets: options.secrets ?? [], warnings, repair, size: log.size});
+		const pending = fs.existsSync(path.join(dir, pendingName)) && !log.events.some(e => keeperEvents.has(e.type));
+		const parts = {fd: logFd, release, discard: () => discard(dir), secrets: options.secrets ?? [], warnings, repair, size: log.size, pending};
+		return new Session(id, dir, state, parts);
 	} catch (error) {
 		release();
 		throw error;
 	}
 }
 
-/** Every session in the folder, newest first; unreadable ones are listed with their error instead of failing all. */
+/**
+ * Removes a saved session (`gmpo sessions rm`). One that a running gmpo has open is refused: its lock is taken
+ * first, and held until the folder is gone.
+ */
+export function removeSession(id: string, options: StoreOptions = {}): void {
+	const dir = sessionDir(id, options);
+	if (!fs.existsSync(path.join(dir, 'events.jsonl')) && !fs.existsSync(path.join(dir, snapshotName))) {
+		throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
+	}
+	const release = lock(dir);
+	try {
+		const hidden = path.join(path.dirname(dir), `.discard-${id}-${crypto.randomBytes(4).toString('hex')}`);
+		fs.renameSync(dir, hidden);
+		fs.rmSync(hidden, {recursive: true, force: true});
+	} catch (error) {
+		throw ioError(error, 'remove the session', dir);
+	} finally {
+		release();
+	}
+}
+
+/**
+ * Every session in the folder, newest first; unreadable ones are listed with their error instead of failing all.
+ * Pending sessions (nothing decided yet: being made, or left by a run that died) are not listed.
+ */
 export function listSessions(options: StoreOptions = {}): SessionSummary[] {
 	const root = sessionsDir(options);
 	let entries: fs.Dirent[];
@@ -334,7 +293,8 @@ export function listSessions(options: StoreOptions = {}): SessionSummary[] {
 		throw ioError(error, 'list the sessions folder', root);
 	}
 	const ids = entries
-		.filter(e => e.isDirectory() && !e.name.startsWith('.') && fs.existsSync(path.join(root, e.name, 'events.jsonl')))
+		.filter(e => e.isDirectory() && !e.name.startsWith('.'))
+		.filter(e => fs.existsSync(path.join(root, e.name, 'events.jsonl')) && !fs.existsSync(path.join(root, e.name, pendingName)))
 		.map(e => e.name)
 		.sort()
 		.reverse();

@@ -25,14 +25,18 @@ export async function runCommand(command: Command, args: string[], flags: Flags,
 	}
 }
 
-/** Exit code 2, one line on stderr (the error, naming what is at fault), no stack trace. */
-export function assertRefused(name: string, outcome: Outcome, expected: RegExp): void {
+/**
+ * Exit code 2, one error line (naming what is at fault) and no stack trace. `alone`: nothing else on stderr either
+ * (false for a failure during a run, after its progress lines).
+ */
+export function assertRefused(name: string, outcome: Outcome, expected: RegExp, options: {alone?: boolean} = {}): void {
 	const where = `${name}: stderr was\n${outcome.stderr}`;
 	assert.equal(outcome.code, 2, `${name}: exit code 2. ${where}`);
 	assert.doesNotMatch(outcome.stderr, /^\s+at /m, `${name}: no stack trace`);
 	const lines = outcome.stderr.trimEnd().split('\n');
-	assert.equal(lines.length, 1, `${name}: one line. ${where}`);
-	assert.match(lines[0], expected, where);
+	assert.equal(lines.filter(l => l.startsWith('gmpo: ')).length, 1, `${name}: one error line. ${where}`);
+	if (options.alone !== false) assert.equal(lines.length, 1, `${name}: one line. ${where}`);
+	assert.match(lines.at(-1)!, expected, where);
 }
 
 /** Every file under a folder with its bytes (folders as entries too, so a new empty folder shows). */
