@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
 import {lockHolder, lockName} from '../../source/sessions/lock.js';
-import {listSessions} from '../../source/sessions/store.js';
+import {createOptimizeCommand} from '../../source/commands/optimize.js';
+import {listSessions, loadSession} from '../../source/sessions/store.js';
 import {tempDir} from '../engine/fakes.js';
-import {root} from './helpers.js';
+import {root, world} from './helpers.js';
 
 type Ended = {code: number | null; signal: NodeJS.Signals | null; stderr: string};
 
@@ -49,18 +50,22 @@ function taskFile(dir: string): string {
 	return file;
 }
 
-test('a hang-up in the TUI of optimize (SIGHUP), then of resume (end of input), releases the session\'s lock', {timeout: 180_000}, async () => {
+test('a hang-up in the TUI of optimize (SIGHUP), then of resume (end of input), closes the run and releases the lock', {timeout: 180_000}, async () => {
 	const dir = tempDir('gmpo-hangup-');
 	const sessions = path.join(dir, 'sessions');
+	// A saved session (one round decided) to resume, made by the same fake judges the child uses.
+	assert.equal(await createOptimizeCommand(world(sessions)).run([taskFile(dir)], {auto: true, rounds: '1'}), 0);
+	const [saved] = listSessions({dir: sessions});
+
 	const first = await hangUp(sessions, ['optimize', taskFile(dir)], 'SIGHUP');
 	assert.equal(first.signal, 'SIGHUP', `gmpo ends the way an unhandled hang-up ends it (stderr: ${first.stderr})`);
-	const [session] = listSessions({dir: sessions});
-	assert.ok(session, 'the session was saved');
-	assert.equal(lockHolder(session.dir), undefined);
-	assert.ok(!fs.existsSync(path.join(session.dir, lockName)), 'the lock is released, not left for a takeover');
+	// Closed before the process ended: a new session with nothing decided is removed, its lock with it.
+	assert.deepEqual(fs.readdirSync(sessions), [saved.id], 'the hung-up run was closed: nothing of it is left');
 
 	// The terminal's input ending is a hang-up too (it may come before SIGHUP, or without it).
-	const again = await hangUp(sessions, ['resume', session.id], 'input end');
+	const again = await hangUp(sessions, ['resume', saved.id, '--rounds', '3'], 'input end');
 	assert.equal(again.signal, 'SIGHUP', again.stderr);
-	assert.ok(!fs.existsSync(path.join(session.dir, lockName)), 'resume released the lock too');
+	assert.equal(lockHolder(saved.dir), undefined);
+	assert.ok(!fs.existsSync(path.join(saved.dir, lockName)), 'the lock is released, not left for a takeover');
+	assert.equal(loadSession(saved.id, {dir: sessions}).state.roundsDone, 1, 'the session is kept');
 });

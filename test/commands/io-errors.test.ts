@@ -91,8 +91,12 @@ test('a sessions folder gmpo may not write in (EACCES): one line through the rea
 	const sessions = path.join(dir, 'sessions');
 	const id = await savedSession(sessions);
 	const config = path.join(dir, 'config');
-	fs.mkdirSync(config);
-	fs.chmodSync(config, 0o777);
+	const tmp = path.join(dir, 'tmp');
+	for (const d of [config, tmp]) {
+		fs.mkdirSync(d);
+		// The child (nobody) keeps its config and its tsx cache here: the test's own TMPDIR may be root's alone.
+		fs.chmodSync(d, 0o777);
+	}
 	fs.chmodSync(dir, 0o755);
 	const tf = taskFile(dir);
 	fs.chmodSync(tf, 0o644);
@@ -103,7 +107,7 @@ test('a sessions folder gmpo may not write in (EACCES): one line through the rea
 	fs.chmodSync(sessions, 0o555);
 	fs.chmodSync(path.join(sessions, id), 0o555);
 	try {
-		const env = {GMPO_SESSIONS_DIR: sessions, GMPO_CONFIG_DIR: config};
+		const env = {GMPO_SESSIONS_DIR: sessions, GMPO_CONFIG_DIR: config, TMPDIR: tmp};
 		const optimize = await runCli(['optimize', tf, '--auto'], env, asUser);
 		assertRefused('optimize', {code: optimize.code ?? -1, stderr: optimize.stderr}, /^gmpo: \S+sessions: cannot write in the sessions folder: permission denied \(EACCES\)$/);
 		const resume = await runCli(['resume', id, '--auto'], env, asUser);

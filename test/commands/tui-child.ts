@@ -2,14 +2,17 @@
  * A gmpo process for the hang-up tests: `gmpo optimize <task>` or `gmpo resume <id>` in the TUI, with fake judges
  * and this process's stdin posing as a terminal. It prints "ready" on stderr once the round is running (the TUI is
  * up, its signal handlers are in place), so the test hangs up at a known point, not after a guessed delay.
- * Arguments: sessions folder, then the command's arguments.
+ * Arguments: sessions folder, then the command's arguments (`--rounds N` is passed as that flag).
  */
 import {createOptimizeCommand, createResumeCommand} from '../../source/commands/optimize.js';
 import type {CommandDeps, JudgeFactory} from '../../source/commands/deps.js';
 import type {JudgeExample} from '../../source/judges/types.js';
 import {FakeJudge, toyRules} from '../engine/fakes.js';
 
-const [sessionsDir, command, ...args] = process.argv.slice(2);
+const [sessionsDir, command, ...rest] = process.argv.slice(2);
+const at = rest.indexOf('--rounds');
+const flags = at < 0 ? {} : {rounds: rest[at + 1]};
+const args = at < 0 ? rest : [...rest.slice(0, at), ...rest.slice(at + 2)];
 
 class ReadyJudge extends FakeJudge {
 	override async attribute(segments: readonly string[], examples: readonly JudgeExample[], signal?: AbortSignal) {
@@ -33,4 +36,4 @@ const deps: Partial<CommandDeps> = {
 	interactive: async run => (await import('../../source/commands/tui.js')).runInteractive(run, deps as CommandDeps),
 };
 const make = command === 'resume' ? createResumeCommand : createOptimizeCommand;
-process.exitCode = await make(deps).run(args, {});
+process.exitCode = await make(deps).run(args, flags);
