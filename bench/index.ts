@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	'real-data': () => import('./real-data.js'),
 	'hf-import': () => import('./hf-import.js'),
 	'real-size': () => import('./real-size.js'),
+	lock: () => import('./lock-stress.js'),
 };
 
 const args = process.argv.slice(2);

@@ -57,6 +57,10 @@ registerCommand(
 	async () => (await import('./sessions.js')).sessionsCommand,
 );
 registerCommand(
+	{name: 'sessions rm', args: ['<session>'], summary: 'remove a saved session (refused while it is open in another gmpo)', flags: []},
+	async () => (await import('./sessions.js')).sessionsRmCommand,
+);
+registerCommand(
 	{
 		name: 'export',
 		args: ['<session>'],

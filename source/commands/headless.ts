@@ -62,12 +62,20 @@ export async function runHeadless(run: PreparedRun, options: {json: boolean; dep
 	let result;
 	try {
 		result = await engine.run();
+	} catch (error) {
+		// A failed run leaves the session as it found it, bar rounds it finished (see Session.abandonRound).
+		session.abandonRound();
+		throw error;
 	} finally {
 		reporter.done();
 		for (const signal of deps.signals) process.off(signal, stop);
 	}
 	if (result.ending === 'stopped') {
-		deps.stderr.write(`session ${session.id} saved; continue with: gmpo resume ${session.id} --auto\n`);
+		deps.stderr.write(
+			session.pending
+				? `stopped before the first decision: nothing to save (session ${session.id} is removed)\n`
+				: `session ${session.id} saved; continue with: gmpo resume ${session.id} --auto\n`,
+		);
 		return 130;
 	}
 	const state = session.state;

@@ -62,7 +62,7 @@ export function tuiRun(run: PreparedRun, owned: boolean): TuiRun {
 		limits: run.limits,
 		testEachRound: task.data.test.length <= TEST_EACH_ROUND_MAX,
 	});
-	return {engine, notes: run.notes, close: owned ? () => run.close() : async () => {}};
+	return {engine, notes: run.notes, close: owned ? () => run.close() : async () => {}, saved: () => !run.session.pending};
 }
 
 /** Opens what the picker chose, with the command's flags. */
@@ -90,8 +90,12 @@ export async function tui(deps: CommandDeps, options: {launch: Launcher; start?:
 	});
 }
 
-/** The interactive driver of `gmpo optimize` and `gmpo resume`: the TUI on a run they prepared (and will close). */
+/**
+ * The interactive driver of `gmpo optimize` and `gmpo resume`: the TUI on a run they prepared. The TUI closes it
+ * too (the command's close is then a no-op): after a hang-up the TUI ends the process itself, before the command
+ * could close anything, and the session's lock would be left behind.
+ */
 export async function runInteractive(run: PreparedRun, deps: CommandDeps): Promise<number> {
-	const prepared = tuiRun(run, false);
+	const prepared = tuiRun(run, true);
 	return tui(deps, {launch: async () => prepared, start: {kind: 'resume', id: run.session.id}});
 }

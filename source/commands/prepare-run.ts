@@ -12,7 +12,7 @@ import type {Task} from '../core/task.js';
 import {readSettings} from '../config.js';
 import {UserError} from '../errors.js';
 import type {Generator} from '../generators/types.js';
-import {newSession, loadSession, openSession, type Session} from '../sessions/store.js';
+import {ensureSessionsDir, loadSession, newSession, openSession, type Session} from '../sessions/store.js';
 import {displayPath, loadTask} from '../tasks/load-task.js';
 import type {RunFlags} from './flags.js';
 import {makeGenerator} from './make-generator.js';
@@ -70,6 +70,8 @@ async function open(deps: CommandDeps, task: Task, heldoutFrom: {file?: string; 
 export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: CommandDeps, opening: Opening = {}): Promise<PreparedRun> {
 	// Precedence: flags, then the task file, then the user's settings (`gmpo config`), then the built-in defaults.
 	const loaded = loadTask(taskFile, readSettings().defaults);
+	// A sessions folder that cannot be used is reported now, not after the judges have loaded.
+	ensureSessionsDir({dir: deps.sessionsDir});
 	const judges = flags.judges ?? loaded.judges;
 	const heldout = (flags.heldout ?? loaded.heldout)?.map(judgeSpec);
 	const task: Task = {
@@ -84,7 +86,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 	try {
 		const segments = segmentPrompt(task.prompt, task.segmentation);
 		const session = newSession(
-			{task, segments, judges: set.judges.map(j => j.info.name), generator: made.record},
+			{task, segments, judges: set.judges.map(j => j.info.name), generator: made.record, pending: true},
 			{dir: deps.sessionsDir, secrets: made.secrets},
 		);
 		return prepared(session, set, made.generator, made.notes, {rounds: task.rounds});
@@ -122,15 +124,19 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 }
 
 function prepared(session: Session, set: JudgeSet, generator: Generator, notes: string[], limits: BudgetLimits): PreparedRun {
+	let closing: Promise<void> | undefined;
 	return {
 		session,
 		judges: set.judges,
 		generator,
 		limits,
 		notes,
-		async close() {
-			session.close();
-			await set.close();
+		close() {
+			closing ??= (async () => {
+				session.close();
+				await set.close();
+			})();
+			return closing;
 		},
 	};
 }

@@ -1,8 +1,9 @@
 /**
  * `gmpo sessions [--json]`: every saved session, newest first: id, task, rounds, best loss, last update. A session
- * that cannot be read is listed with the reason instead of failing the listing.
+ * that cannot be read is listed with the reason instead of failing the listing. `gmpo sessions rm <id>` removes one
+ * (refused while a running gmpo has it open).
  */
-import {listSessions} from '../sessions/store.js';
+import {listSessions, removeSession} from '../sessions/store.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {table} from './table.js';
 import type {Command} from './types.js';
@@ -34,4 +35,20 @@ export function createSessionsCommand(overrides: Partial<CommandDeps> = {}): Com
 	};
 }
 
+
+/** `gmpo sessions rm <id>` with the given outside world. */
+export function createSessionsRmCommand(overrides: Partial<CommandDeps> = {}): Command {
+	return {
+		name: 'sessions rm',
+		async run(args) {
+			const deps = defaultDeps(overrides);
+			const [id] = args;
+			removeSession(id, {dir: deps.sessionsDir});
+			deps.stdout.write(`removed session ${id}\n`);
+			return 0;
+		},
+	};
+}
+
 export const sessionsCommand = createSessionsCommand();
+export const sessionsRmCommand = createSessionsRmCommand();

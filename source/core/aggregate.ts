@@ -74,28 +74,44 @@ export function combineJudges(vectors: readonly number[][], aggregation: Aggrega
 	return Array.from({length: k}, (_, i) => combine(vectors.map(v => v[i])));
 }
 
-/** Kendall tau-b between every pair of judges (in the given order); NaN for a judge with constant importances. */
+/**
+ * Kendall tau-b between every pair of judges (in the given order). A pair whose tau is undefined is left out: with
+ * fewer than two segments there is no ranking to compare, and a judge with constant importances ranks nothing. A
+ * made-up number would read as agreement or disagreement, and NaN cannot be saved in the session log.
+ */
 export function judgeAgreement(perJudge: Record<string, number[]>): SegmentImportance['agreement'] {
 	const names = Object.keys(perJudge);
 	const pairs: SegmentImportance['agreement'] = [];
 	for (let i = 0; i < names.length; i++) {
 		for (let j = i + 1; j < names.length; j++) {
-			pairs.push({a: names[i], b: names[j], tau: kendallTauB(perJudge[names[i]], perJudge[names[j]])});
+			const tau = kendallTauB(perJudge[names[i]], perJudge[names[j]]);
+			if (Number.isFinite(tau)) pairs.push({a: names[i], b: names[j], tau});
 		}
 	}
 	return pairs;
 }
 
-/** Normalise per judge, aggregate across judges and measure agreement. perJudge is kept raw in the result. */
+/**
+ * Normalise per judge, aggregate across judges and measure agreement. perJudge is kept raw in the result. A judge
+ * whose importances are not all finite numbers (a model that overflowed) says nothing usable about any segment: it
+ * is left out of every field and named in `unusable`, so that no NaN or Infinity reaches the aggregate or the log.
+ */
 export function aggregateImportance(input: ImportanceInput): SegmentImportance {
 	const normalisation = input.normalisation ?? 'l2';
 	const aggregation = input.aggregation ?? 'mean';
 	const k = input.segmentIds.length;
 	const normalised: Record<string, number[]> = {};
+	const usable: Record<string, number[]> = {};
+	const unusable: string[] = [];
 	for (const [judge, values] of Object.entries(input.perJudge)) {
 		if (values.length !== k) {
 			throw new RangeError(`judge ${judge} gives ${values.length} importances for ${k} segments`);
 		}
+		if (!values.every(Number.isFinite)) {
+			unusable.push(judge);
+			continue;
+		}
+		usable[judge] = values;
 		const loss = input.losses?.[judge];
 		if (normalisation === 'loss' && loss === undefined) throw new RangeError(`no loss for judge ${judge}`);
 		normalised[judge] = normaliseImportance(values, normalisation, loss);
@@ -103,7 +119,7 @@ export function aggregateImportance(input: ImportanceInput): SegmentImportance {
 	const judges = Object.values(normalised);
 	return {
 		segmentIds: [...input.segmentIds],
-		perJudge: Object.fromEntries(Object.entries(input.perJudge).map(([j, v]) => [j, [...v]])),
+		perJudge: Object.fromEntries(Object.entries(usable).map(([j, v]) => [j, [...v]])),
 		aggregate: judges.length === 0 ? new Array<number>(k).fill(0) : combineJudges(judges, aggregation),
 		// Rankings are scale-free, so agreement on raw or normalised vectors is the same.
 		agreement: judgeAgreement(normalised),
@@ -111,6 +127,7 @@ export function aggregateImportance(input: ImportanceInput): SegmentImportance {
 		normalised,
 		normalisation,
 		aggregation,
+		...(unusable.length > 0 ? {unusable} : {}),
 	};
 }
 

@@ -107,6 +107,8 @@ export type SegmentImportance = {
 	normalisation?: Normalisation;
 	/** How the judges were aggregated. */
 	aggregation?: Aggregation;
+	/** Judges whose importances were not finite this round, left out of every other field. */
+	unusable?: string[];
 };
 
 /** How losses or importances are combined across judges. */

@@ -47,13 +47,24 @@ export function buildImportance(
 		vectors[o.name] = aggregate(perJudge, losses).aggregate;
 	}
 	const list = objectives.map(o => vectors[o.name]);
-	const weights = objectives.map(o => o.weight);
 	const mode = task.multiObjective;
-	const combined = combineObjectives(list, mode === 'separate' ? 'sum' : mode, weights);
-	// Per judge, the objective-weighted sum: what each judge says about the combined objective (for the heatmap).
-	const perJudge = Object.fromEntries(
-		judges.map(j => [j, segmentIds.map((_, k) => objectives.reduce((s, o) => s + o.weight * attribution.importance[j][o.name][k], 0))]),
-	);
+	const combine = (weights: number[]) => {
+		const combined = combineObjectives(list, mode === 'separate' ? 'sum' : mode, weights);
+		// Per judge, the objective-weighted sum: what each judge says about the combined objective (for the heatmap).
+		const perJudge = Object.fromEntries(
+			judges.map(j => [j, segmentIds.map((_, k) => objectives.reduce((s, o, i) => s + weights[i] * attribution.importance[j][o.name][k], 0))]),
+		);
+		return {combined, perJudge};
+	};
+	let weights = objectives.map(o => o.weight);
+	let {combined, perJudge} = combine(weights);
+	if (!combined.direction.every(Number.isFinite)) {
+		// Huge weights (1e308) overflow the weighted sums. Only their ratios matter for the order of the segments, so
+		// they are scaled down to at most 1 instead; ordinary weights keep their scale (the numbers the user sees).
+		const largest = Math.max(...weights);
+		weights = weights.map(w => w / largest);
+		({combined, perJudge} = combine(weights));
+	}
 	const importance = withFallbacks({...aggregate(perJudge, attribution.losses), aggregate: combined.direction}, attribution, judges);
 	return {
 		importance,

@@ -32,13 +32,19 @@ export const weightOf = (e: TaskExample): number => e.weight ?? 1;
 
 /** sum_e r_e v_e / sum_e |r_e|; NaN when every weight is 0. */
 export function weightedMean(values: readonly number[], weights: readonly number[]): number {
+	// Weights are divided by the largest |r| first (the ratio is the same): a weight like 1e308 would otherwise
+	// overflow the sums to Infinity, and Infinity / Infinity is NaN.
+	let scale = 0;
+	for (const w of weights) scale = Math.max(scale, Math.abs(w));
+	if (scale === 0 || !Number.isFinite(scale)) return Number.NaN;
 	let num = 0;
 	let den = 0;
 	values.forEach((v, i) => {
-		num += weights[i] * v;
-		den += Math.abs(weights[i]);
+		const r = weights[i] / scale;
+		num += r * v;
+		den += Math.abs(r);
 	});
-	return den === 0 ? Number.NaN : num / den;
+	return num / den;
 }
 
 /** The r-weighted importance per segment: sum_e r_e I_e,k / sum_e |r_e| (rows are examples). */
@@ -48,13 +54,10 @@ export function weightedImportance(perExample: readonly number[][], weights: rea
 
 /** Objective-weighted mean of per-objective values. */
 export function combineObjectiveValues(values: Record<string, number>, objectives: readonly Objective[]): number {
-	let num = 0;
-	let den = 0;
-	for (const o of objectives) {
-		num += o.weight * values[o.name];
-		den += o.weight;
-	}
-	return num / den;
+	return weightedMean(
+		objectives.map(o => values[o.name]),
+		objectives.map(o => o.weight),
+	);
 }
 
 /** What judges said about one prompt on one batch, per judge and objective. */

@@ -19,6 +19,7 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, st
 import os from 'node:os';
 import path from 'node:path';
 import {UserError} from '../errors.js';
+import {makeDirs} from '../fs-errors.js';
 import {UnsupportedOpError} from '../onnx/autodiff.js';
 import {dedupeModel} from '../onnx/dedupe.js';
 import {buildGradientModel} from '../onnx/gradient.js';
@@ -191,7 +192,7 @@ export async function graphsOf(model: Model, sources: string[], home: string, op
 	if (cached) {
 		return cached;
 	}
-	mkdirSync(cacheDir(), {recursive: true});
+	makeDirs(cacheDir(), 'the graph cache folder (GMPO_CACHE_DIR)');
 	removeAbandonedBuilds();
 	const tmp = path.join(cacheDir(), `.build-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
 	mkdirSync(tmp);

@@ -7,6 +7,7 @@
 import {copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {UserError} from '../errors.js';
+import {makeDirs} from '../fs-errors.js';
 import type {Model} from '../onnx/ir.js';
 import {writeModelExternal} from '../onnx/model-file.js';
 import {tokenizerFromJson} from './tokenizer.js';
@@ -60,7 +61,8 @@ export async function importHf(hfDir: string, outDir?: string, options: LoadChec
 	const judge = await judgeJson(source, checkpoint, outDir === undefined ? path.basename(source) : path.basename(out));
 	const tmp = `${out}.tmp-${process.pid}`;
 	rmSync(tmp, {recursive: true, force: true});
-	mkdirSync(tmp, {recursive: true});
+	makeDirs(path.dirname(out), 'the output folder');
+	mkdirSync(tmp);
 	try {
 		for (const name of COPIED) {
 			if (existsSync(path.join(source, name))) copyFileSync(path.join(source, name), path.join(tmp, name));

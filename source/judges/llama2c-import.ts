@@ -2,8 +2,9 @@
  * Turning a llama2.c checkpoint and tokenizer into a judge folder: the Llama builder's graph (Optimum layout),
  * config.json, tokenizer.json and judge.json.
  */
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {makeDirs} from '../fs-errors.js';
 import {buildLlama, type LlamaConfig} from '../onnx/builders/llama.js';
 import {writeHubFolder} from '../hf/hub-folder.js';
 import {llama2cTokenizerJson, readLlama2cCheckpoint, readLlama2cTokenizer} from './llama2c.js';
@@ -27,7 +28,7 @@ export function importLlama2c(checkpoint: string, tokenizerFile: string, outDir:
 		eosTokenId: 2,
 		dtype: 'float32',
 	};
-	mkdirSync(outDir, {recursive: true});
+	makeDirs(outDir, 'the output folder');
 	writeHubFolder(outDir, buildLlama(config, weights), config);
 	writeFileSync(path.join(outDir, 'tokenizer.json'), JSON.stringify(llama2cTokenizerJson(tokens)));
 	const judge = {

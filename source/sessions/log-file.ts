@@ -6,6 +6,8 @@
  */
 import fs from 'node:fs';
 import {UserError} from '../errors.js';
+import {ioError} from '../fs-errors.js';
+export {syncDir} from '../atomic-write.js';
 import {eventSchema, schemaVersion, type SessionEvent} from './schema.js';
 
 /** A log as read. */
@@ -57,7 +59,7 @@ export function readLog(file: string): ReadLog {
 		bytes = fs.readFileSync(file);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('the session has no event log', {file});
-		throw error;
+		throw ioError(error, 'read the event log', file);
 	}
 	const lastNewline = bytes.lastIndexOf(0x0a);
 	const body = bytes.subarray(0, lastNewline + 1).toString('utf8');
@@ -103,15 +105,3 @@ export function writeLine(fd: number, line: string, sync: boolean): void {
 	if (sync) fs.fsyncSync(fd);
 }
 
-/** Makes a new directory entry (a created file, a rename) durable by syncing its folder. */
-export function syncDir(dir: string): void {
-	let fd: number | undefined;
-	try {
-		fd = fs.openSync(dir, 'r');
-		fs.fsyncSync(fd);
-	} catch {
-		// Some file systems cannot sync a directory; the data itself was synced.
-	} finally {
-		if (fd !== undefined) fs.closeSync(fd);
-	}
-}

@@ -57,6 +57,8 @@ const created = z.object({
 	type: z.literal('created'),
 	/** The session id (the folder name). */
 	id: z.string().min(1),
+	/** Hash of the task snapshot ("sha256:<hex>", see snapshot.ts); absent in logs written before it was recorded. */
+	taskHash: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
 	/** The initial prompt's segments. */
 	segments: z.array(segment),
 	/** Judges used for selection and held out, by name. */

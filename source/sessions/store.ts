@@ -5,15 +5,20 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {z} from 'zod';
+import {writeFileAtomic} from '../atomic-write.js';
 import {UserError} from '../errors.js';
-import {taskSchema, type Task} from '../core/task.js';
+import {ioCode, ioError, makeDirs} from '../fs-errors.js';
+import type {Task} from '../core/task.js';
 import type {Segment} from '../core/types.js';
 import {acquireLock} from './lock.js';
 import {readLog, syncDir, writeLine} from './log-file.js';
+
+export {Session} from './session.js';
 import {redact} from './redact.js';
+import {checkBinding, readSnapshot, snapshotName, snapshotText} from './snapshot.js';
 import {applyEvent, initialState, ReplayError, type SessionState} from './replay.js';
-import {eventSchema, schemaVersion, type EventDraft, type SessionEvent} from './schema.js';
+import {keeperEvents, pendingName, Session} from './session.js';
+import {eventSchema, schemaVersion, type SessionEvent} from './schema.js';
 
 /** Where sessions live and what must never be written. */
 export type StoreOptions = {
@@ -35,6 +40,11 @@ export type CreateInput = {
 	judges?: string[];
 	/** Generator kind, model and endpoint (any key is stripped). */
 	generator?: {kind: string; model?: string; baseUrl?: string};
+	/**
+	 * Keep the session only once something is decided in it (see session.ts): until then it is not listed, and it
+	 * is removed when closed. What a run wants, so that a failed or abandoned run leaves nothing behind.
+	 */
+	pending?: boolean;
 };
 
 /** One line of `gmpo sessions`. */
@@ -55,9 +65,6 @@ export type SessionSummary = {
 	error?: string;
 };
 
-/** Event types after which the log is fsynced: losing them would lose what the user decided. */
-const durable = new Set(['created', 'decision', 'round_finished', 'freeze']);
-
 /** The sessions folder: `sessions/` of the working directory unless overridden. */
 export function sessionsDir(options: StoreOptions = {}): string {
 	return path.resolve(options.dir ?? path.join(process.cwd(), 'sessions'));
@@ -74,34 +81,6 @@ function sessionDir(id: string, options: StoreOptions): string {
 	return path.join(sessionsDir(options), id);
 }
 
-function readTaskSnapshot(dir: string): Task {
-	const file = path.join(dir, 'task.json');
-	let text: string;
-	try {
-		text = fs.readFileSync(file, 'utf8');
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		const why = code === 'ENOENT' ? 'the session has no task snapshot' : code === 'EISDIR' ? 'the task snapshot is a folder, not a file' : `cannot read the task snapshot (${code ?? (error as Error).message})`;
-		throw new UserError(why, {file});
-	}
-	let json: unknown;
-	try {
-		json = JSON.parse(text);
-	} catch (error) {
-		throw new UserError(`not valid JSON (${(error as Error).message})`, {file});
-	}
-	const parsed = taskSchema.extend({file: z.string().optional()}).safeParse(json);
-	if (!parsed.success) {
-		const issue = parsed.error.issues[0];
-		throw new UserError(issue.message, {file, field: issue.path.join('.')});
-	}
-	const {data} = parsed.data;
-	if (typeof data.train === 'string' || typeof data.test === 'string') {
-		throw new UserError('the snapshot must hold the examples, not a path', {file, field: 'data'});
-	}
-	return {...parsed.data, data: {train: data.train, test: data.test}} as Task;
-}
-
 /** Reads a session without changing anything on disk (listing, export, inspection). */
 export function loadSession(id: string, options: StoreOptions = {}): {state: SessionState; warnings: string[]} {
 	const dir = sessionDir(id, options);
@@ -111,13 +90,14 @@ export function loadSession(id: string, options: StoreOptions = {}): {state: Ses
 
 function load(dir: string, options: StoreOptions) {
 	const file = path.join(dir, 'events.jsonl');
-	const task = readTaskSnapshot(dir);
+	const {task, hash} = readSnapshot(dir);
 	const log = readLog(file);
 	for (const w of log.warnings) options.onWarning?.(w);
 	const [first, ...rest] = log.events;
 	if (first?.type !== 'created') {
 		throw new UserError(`line ${log.lines[0] ?? 1}: the log must start with a "created" event`, {file});
 	}
+	checkBinding(dir, first, hash);
 	const state = initialState(task, first);
 	rest.forEach((event, i) => {
 		try {
@@ -130,144 +110,191 @@ function load(dir: string, options: StoreOptions) {
 	return {state, warnings: log.warnings, log};
 }
 
-/** How to mend the log's end before the next append. */
-type Repair = {
-	/** Bytes to keep (up to the last good newline). */
-	length: number;
-	/** The file's size when read. */
-	size: number;
-	/** Whether the kept last line lacks its newline. */
-	newline: boolean;
-};
-
-/** A session open for writing: its replayed state, kept current by `append`. */
-export class Session {
-	/** Warnings from opening it (a cut-off last line that was dropped). */
-	readonly warnings: string[];
-	#state: SessionState;
-	#fd: number | undefined;
-	#release: () => void;
-	#secrets: string[];
-	/** Bytes to keep before the next append (a cut-off line is removed), and whether a newline is missing. */
-	#repair: Repair | undefined;
-
-	/** @internal Use newSession or openSession. */
-	constructor(
-		readonly id: string,
-		readonly dir: string,
-		state: SessionState,
-		options: {fd: number; release: () => void; secrets: string[]; warnings: string[]; repair?: Repair},
-	) {
-		this.#state = state;
-		this.#fd = options.fd;
-		this.#release = options.release;
-		this.#secrets = options.secrets;
-		this.warnings = options.warnings;
-		this.#repair = options.repair;
+/**
+ * The sessions folder, made if missing; a UserError when it cannot be. A run calls it before loading judges, so a
+ * folder it cannot use is reported at once rather than after the wait.
+ */
+export function ensureSessionsDir(options: StoreOptions = {}): string {
+	const root = sessionsDir(options);
+	makeDirs(root, 'the sessions folder');
+	try {
+		fs.accessSync(root, fs.constants.W_OK | fs.constants.X_OK);
+	} catch (error) {
+		throw ioError(error, 'write in the sessions folder', root);
 	}
+	return root;
+}
 
-	/** The state the log describes. Treat as read-only. */
-	get state(): SessionState {
-		return this.#state;
+/** Takes a session's lock; file-system failures become a UserError naming the folder. */
+function lock(dir: string): () => void {
+	try {
+		return acquireLock(dir);
+	} catch (error) {
+		throw ioError(error, 'lock the session', dir);
 	}
+}
 
-	/** The event log's path. */
-	get eventsFile(): string {
-		return path.join(this.dir, 'events.jsonl');
+/**
+ * Removes a session folder: first renamed to a hidden name in one step (so no half-removed session is ever listed,
+ * even if the process dies), then deleted.
+ */
+function discard(dir: string): void {
+	const hidden = path.join(path.dirname(dir), `.discard-${path.basename(dir)}-${crypto.randomBytes(4).toString('hex')}`);
+	try {
+		fs.renameSync(dir, hidden);
+	} catch {
+		// Already gone, or the folder cannot be renamed: the removal below says what is wrong, if anything.
+		fs.rmSync(dir, {recursive: true, force: true});
+		return;
 	}
+	fs.rmSync(hidden, {recursive: true, force: true});
+}
 
-	/**
-	 * Validates an event, applies it to the state and appends it to the log (fsynced for decisions). An event the
-	 * log would contradict is a bug in the caller and throws before anything is written.
-	 */
-	append(draft: EventDraft): SessionEvent {
-		if (this.#fd === undefined) throw new Error(`session ${this.id} is closed`);
-		const full = redact({v: schemaVersion, seq: this.#state.lastSeq + 1, time: new Date().toISOString(), ...draft}, this.#secrets);
-		const parsed = eventSchema.safeParse(full);
-		if (!parsed.success) {
-			const issues = parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`);
-			throw new Error(`invalid ${draft.type} event: ${issues.join('; ')}`);
+/**
+ * Removes what runs that died left behind: pending sessions (nothing decided) whose lock nobody holds, and folders
+ * a removal did not finish. Best effort: a folder it cannot judge or remove is left alone.
+ */
+function sweep(root: string): void {
+	for (const entry of fs.readdirSync(root, {withFileTypes: true})) {
+		if (!entry.isDirectory()) continue;
+		const dir = path.join(root, entry.name);
+		try {
+			if (entry.name.startsWith('.discard-')) fs.rmSync(dir, {recursive: true, force: true});
+			if (entry.name.startsWith('.') || !fs.existsSync(path.join(dir, pendingName))) continue;
+			const release = acquireLock(dir);
+			try {
+				if (!load(dir, {}).log.events.some(e => keeperEvents.has(e.type))) discard(dir);
+			} finally {
+				release();
+			}
+		} catch {
+			// Open in another process, unreadable or not removable: not for a sweep to decide.
 		}
-		const event = parsed.data;
-		applyEvent(this.#state, event);
-		if (this.#repair) {
-			// Only now is the file changed: the cut-off line goes, or the missing newline is written.
-			if (this.#repair.length < this.#repair.size) fs.ftruncateSync(this.#fd, this.#repair.length);
-			if (this.#repair.newline) writeLine(this.#fd, '\n', false);
-			this.#repair = undefined;
-		}
-		writeLine(this.#fd, `${JSON.stringify(event)}\n`, durable.has(event.type));
-		return event;
-	}
-
-	/** Closes the log and releases the session's lock. */
-	close(): void {
-		if (this.#fd !== undefined) fs.closeSync(this.#fd);
-		this.#fd = undefined;
-		this.#release();
 	}
 }
 
 /** Creates a session folder, snapshots the task and writes the `created` event, all synced to disk. */
 export function newSession(input: CreateInput, options: StoreOptions = {}): Session {
-	const root = sessionsDir(options);
-	fs.mkdirSync(root, {recursive: true});
+	const root = ensureSessionsDir(options);
+	sweep(root);
 	const id = newSessionId();
 	const dir = sessionDir(id, options);
-	fs.mkdirSync(dir);
+	try {
+		fs.mkdirSync(dir);
+	} catch (error) {
+		throw ioError(error, 'create the session folder', dir);
+	}
 	const secrets = options.secrets ?? [];
-	const taskFile = path.join(dir, 'task.json');
-	const tmp = `${taskFile}.tmp`;
-	const fd = fs.openSync(tmp, 'w');
-	writeLine(fd, `${JSON.stringify(redact(input.task, secrets), null, '\t')}\n`, true);
-	fs.closeSync(fd);
-	fs.renameSync(tmp, taskFile);
-	const release = acquireLock(dir);
-	const logFd = fs.openSync(path.join(dir, 'events.jsonl'), 'a');
-	const created = redact(
-		{
-			v: schemaVersion,
-			seq: 1,
-			time: new Date().toISOString(),
-			type: 'created',
-			id,
-			segments: input.segments,
-			judges: input.judges ?? [],
-			generator: input.generator,
-		},
-		secrets,
-	);
-	const event = eventSchema.parse(created) as Extract<SessionEvent, {type: 'created'}>;
-	writeLine(logFd, `${JSON.stringify(event)}\n`, true);
-	syncDir(dir);
-	syncDir(root);
-	return new Session(id, dir, initialState(readTaskSnapshot(dir), event), {fd: logFd, release, secrets, warnings: []});
+	let release: (() => void) | undefined;
+	let logFd: number | undefined;
+	let step = 'lock the session';
+	let file = dir;
+	try {
+		release = acquireLock(dir);
+		// Marked before anything else is written: a sweep never mistakes a folder being made for a finished one.
+		[step, file] = ['write the session folder', path.join(dir, pendingName)];
+		if (input.pending) fs.writeFileSync(file, '');
+		[step, file] = ['write the task snapshot', path.join(dir, snapshotName)];
+		const snapshot = snapshotText(redact(input.task, secrets));
+		writeFileAtomic(file, snapshot.text);
+		[step, file] = ['write the session log', path.join(dir, 'events.jsonl')];
+		logFd = fs.openSync(file, 'a');
+		const created = redact(
+			{
+				v: schemaVersion,
+				seq: 1,
+				time: new Date().toISOString(),
+				type: 'created',
+				id,
+				taskHash: snapshot.hash,
+				segments: input.segments,
+				judges: input.judges ?? [],
+				generator: input.generator,
+			},
+			secrets,
+		);
+		const event = eventSchema.parse(created) as Extract<SessionEvent, {type: 'created'}>;
+		const line = `${JSON.stringify(event)}\n`;
+		writeLine(logFd, line, true);
+		syncDir(dir);
+		syncDir(root);
+		const parts = {fd: logFd, release, discard: () => discard(dir), secrets, warnings: [], size: Buffer.byteLength(line), pending: input.pending === true};
+		return new Session(id, dir, initialState(readSnapshot(dir).task, event), parts);
+	} catch (error) {
+		// Nothing of a session that could not be made is left behind.
+		try {
+			if (logFd !== undefined) fs.closeSync(logFd);
+		} catch {
+			// Going anyway.
+		}
+		release?.();
+		fs.rmSync(dir, {recursive: true, force: true});
+		throw ioError(error, step, file);
+	}
 }
 
 /** Opens a session to continue it: replays its log and locks it; a cut-off last line is dropped with a warning. */
 export function openSession(id: string, options: StoreOptions = {}): Session {
 	const dir = sessionDir(id, options);
 	if (!fs.existsSync(dir)) throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
-	const release = acquireLock(dir);
+	const release = lock(dir);
 	try {
 		const {state, warnings, log} = load(dir, options);
 		const damaged = log.goodLength < log.size || log.needsNewline;
 		const repair = damaged ? {length: log.goodLength, size: log.size, newline: log.needsNewline} : undefined;
-		const logFd = fs.openSync(path.join(dir, 'events.jsonl'), 'a');
-		return new Session(id, dir, state, {fd: logFd, release, secrets: options.secrets ?? [], warnings, repair});
+		const file = path.join(dir, 'events.jsonl');
+		let logFd: number;
+		try {
+			logFd = fs.openSync(file, 'a');
+		} catch (error) {
+			throw ioError(error, 'open the session log for writing', file);
+		}
+		const pending = fs.existsSync(path.join(dir, pendingName)) && !log.events.some(e => keeperEvents.has(e.type));
+		const parts = {fd: logFd, release, discard: () => discard(dir), secrets: options.secrets ?? [], warnings, repair, size: log.size, pending};
+		return new Session(id, dir, state, parts);
 	} catch (error) {
 		release();
 		throw error;
 	}
 }
 
-/** Every session in the folder, newest first; unreadable ones are listed with their error instead of failing all. */
+/**
+ * Removes a saved session (`gmpo sessions rm`). One that a running gmpo has open is refused: its lock is taken
+ * first, and held until the folder is gone.
+ */
+export function removeSession(id: string, options: StoreOptions = {}): void {
+	const dir = sessionDir(id, options);
+	if (!fs.existsSync(path.join(dir, 'events.jsonl')) && !fs.existsSync(path.join(dir, snapshotName))) {
+		throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
+	}
+	const release = lock(dir);
+	try {
+		const hidden = path.join(path.dirname(dir), `.discard-${id}-${crypto.randomBytes(4).toString('hex')}`);
+		fs.renameSync(dir, hidden);
+		fs.rmSync(hidden, {recursive: true, force: true});
+	} catch (error) {
+		throw ioError(error, 'remove the session', dir);
+	} finally {
+		release();
+	}
+}
+
+/**
+ * Every session in the folder, newest first; unreadable ones are listed with their error instead of failing all.
+ * Pending sessions (nothing decided yet: being made, or left by a run that died) are not listed.
+ */
 export function listSessions(options: StoreOptions = {}): SessionSummary[] {
 	const root = sessionsDir(options);
-	if (!fs.existsSync(root)) return [];
-	const ids = fs
-		.readdirSync(root, {withFileTypes: true})
-		.filter(e => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'events.jsonl')))
+	let entries: fs.Dirent[];
+	try {
+		entries = fs.readdirSync(root, {withFileTypes: true});
+	} catch (error) {
+		if (ioCode(error) === 'ENOENT') return [];
+		throw ioError(error, 'list the sessions folder', root);
+	}
+	const ids = entries
+		.filter(e => e.isDirectory() && !e.name.startsWith('.'))
+		.filter(e => fs.existsSync(path.join(root, e.name, 'events.jsonl')) && !fs.existsSync(path.join(root, e.name, pendingName)))
 		.map(e => e.name)
 		.sort()
 		.reverse();

@@ -6,7 +6,8 @@
  * Layout: "GMPOCKPT" (8 bytes), header length (uint32 LE), header JSON (UTF-8), then for every tensor of the header
  * in order its weights, m and v as float32.
  */
-import {closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
+import {writeFileAtomic} from '../atomic-write.js';
 
 const MAGIC = 'GMPOCKPT';
 
@@ -51,21 +52,8 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
 	const head = Buffer.alloc(12);
 	head.write(MAGIC, 0, 'latin1');
 	head.writeUInt32LE(header.length, 8);
-	const tmp = `${file}.tmp-${process.pid}`;
-	const fd = openSync(tmp, 'w');
-	try {
-		writeSync(fd, head);
-		writeSync(fd, header);
-		for (const n of names) {
-			for (const t of [ckpt.weights.get(n)!, ckpt.m.get(n)!, ckpt.v.get(n)!]) {
-				writeSync(fd, new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
-			}
-		}
-		fsyncSync(fd);
-	} finally {
-		closeSync(fd);
-	}
-	renameSync(tmp, file);
+	const tensors = names.flatMap(n => [ckpt.weights.get(n)!, ckpt.m.get(n)!, ckpt.v.get(n)!]);
+	writeFileAtomic(file, [head, header, ...tensors.map(t => new Uint8Array(t.buffer, t.byteOffset, t.byteLength))]);
 }
 
 /** Read a checkpoint; throws with the file name when it is not one. */

@@ -3,7 +3,7 @@
  * builders' hub folder), tokenizer.json, judge.json and the model card README.md. Every file is written to a
  * temporary name and renamed, so an interrupted build never leaves a half-written file under its real name.
  */
-import {renameSync, writeFileSync} from 'node:fs';
+import {writeFileAtomic} from '../atomic-write.js';
 import path from 'node:path';
 import {writeHubFolder} from '../hf/hub-folder.js';
 import type {JudgeConfigInput} from '../judges/judge-config.js';
@@ -34,9 +34,7 @@ export function judgeJson(spec: JudgeSpec): JudgeConfigInput {
 
 /** Write a text file atomically. */
 export function writeTextFile(file: string, text: string): void {
-	const tmp = `${file}.tmp-${process.pid}`;
-	writeFileSync(tmp, text);
-	renameSync(tmp, file);
+	writeFileAtomic(file, text);
 }
 
 /** Write model.onnx, config.json, tokenizer.json and judge.json of a trained judge into `dir`. */

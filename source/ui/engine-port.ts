@@ -46,6 +46,8 @@ export type TuiRun = {
 	notes: string[];
 	/** Releases the session and the judges. */
 	close(): Promise<void>;
+	/** After close: whether the session was kept (false: nothing was decided, so nothing was saved). */
+	saved?(): boolean;
 };
 
 /** What the session picker can open. */

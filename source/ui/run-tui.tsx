@@ -128,7 +128,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	if (outcome.error) throw outcome.error;
 	const end = outcome.end;
 	if (end && 'error' in end) throw end.error;
-	if (active) {
+	if (active && active.saved?.() !== false) {
 		const id = active.engine.session.id;
 		stderr.write(`session ${id} saved; continue with: gmpo resume ${id}\n`);
 	}

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {after, test} from 'node:test';
-import {createExportCommand, ioProblem} from '../../source/commands/export.js';
+import {createExportCommand} from '../../source/commands/export.js';
+import {ioError} from '../../source/fs-errors.js';
 import {createOptimizeCommand} from '../../source/commands/optimize.js';
 import {UserError} from '../../source/errors.js';
 import {openJudges} from '../../source/judges/judge-set.js';
@@ -85,7 +86,7 @@ test("a session's task.json that is missing, or a folder, each gets its own mess
 	fs.mkdirSync(path.join(folder.dir, 'task.json'));
 	const before = [contents(gone.dir), contents(folder.dir)];
 	assert.throws(() => loadSession(gone.id, {dir: sessions}), e => oneLine(e, `${path.join(gone.dir, 'task.json')}: the session has no task snapshot`));
-	assert.throws(() => loadSession(folder.id, {dir: sessions}), e => oneLine(e, `${path.join(folder.dir, 'task.json')}: the task snapshot is a folder, not a file`));
+	assert.throws(() => loadSession(folder.id, {dir: sessions}), e => oneLine(e, `${path.join(folder.dir, 'task.json')}: cannot read the task snapshot: it is a folder, not a file (EISDIR)`));
 	assert.deepEqual([contents(gone.dir), contents(folder.dir)], before);
 });
 
@@ -95,7 +96,7 @@ test('a held-out list that holds every judge is blamed on where it came from: th
 	await assert.rejects(createOptimizeCommand(deps).run([file], {auto: true}), e => oneLine(e, `${file}: heldout: every judge is held out (a); keep at least one for selection`));
 	const plain = write('plain.yaml', `name: t\nprompt: x\n${examples}`);
 	await assert.rejects(createOptimizeCommand(deps).run([plain], {auto: true, judges: 'a', heldout: 'a'}), e => oneLine(e, '--heldout: every judge is held out (a); keep at least one for selection'));
-	assert.ok(!fs.existsSync(deps.sessionsDir), 'no session was made');
+	assert.deepEqual(fs.existsSync(deps.sessionsDir) ? fs.readdirSync(deps.sessionsDir) : [], [], 'no session was made');
 });
 
 test("a judge.json whose parse error quotes several lines is still one line", async () => {
@@ -112,18 +113,18 @@ test('exporting where nothing can be written says why: a file in the way, a plac
 	const before = contents(session.dir);
 	const run = (out: string) => createExportCommand(world(sessions)).run([session.id], {out});
 	const plain = write('plainfile', 'x');
-	await assert.rejects(run(path.join(plain, 'out')), e => oneLine(e, `--out: cannot write there: ${plain} is a file, not a folder`));
+	await assert.rejects(run(path.join(plain, 'out')), e => oneLine(e, /plainfile\/out: cannot create the export folder: a part of the path is a file, not a folder \(ENOTDIR\)$/));
 	if (fs.existsSync('/proc/self')) {
-		await assert.rejects(run('/proc/gmpo-export-test/x'), e => oneLine(e, '--out: cannot create the folder /proc/gmpo-export-test: folders cannot be created there (ENOENT)'));
+		await assert.rejects(run('/proc/gmpo-export-test/x'), e => oneLine(e, /gmpo-export-test\/x: cannot create the export folder: the file system there takes no new folders \(ENOENT\)$/));
 	}
 	const code = (c: string) => Object.assign(new Error(`${c}: raw message`), {code: c});
-	assert.equal(ioProblem(code('EROFS')), 'the file system is read-only (EROFS)');
-	assert.equal(ioProblem(code('EACCES')), 'permission denied (EACCES)');
-	assert.equal(ioProblem(code('ENOSPC')), 'no space left on the device (ENOSPC)');
+	assert.equal((ioError(code('EROFS'), 'write', 'f') as Error).message, 'cannot write: the file system is read-only (EROFS)');
+	assert.equal((ioError(code('EACCES'), 'write', 'f') as Error).message, 'cannot write: permission denied (EACCES)');
+	assert.equal((ioError(code('ENOSPC'), 'write', 'f') as Error).message, 'cannot write: no space left on the device (ENOSPC)');
 	if (process.getuid?.() !== 0) {
 		const locked = path.join(dir, 'locked');
 		fs.mkdirSync(locked, {mode: 0o555});
-		await assert.rejects(run(path.join(locked, 'out')), e => oneLine(e, /^--out: cannot create the folder \S+: permission denied \(EACCES\)$/));
+		await assert.rejects(run(path.join(locked, 'out')), e => oneLine(e, /cannot create the export folder: permission denied \(EACCES\)$/));
 	}
 	assert.deepEqual(contents(session.dir), before, 'the session is unchanged');
 });

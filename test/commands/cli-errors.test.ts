@@ -63,8 +63,13 @@ test('malformed inputs get one clear line, exit 2, no stack trace, and leave sav
 	await new Engine({session: good, judges: [new FakeJudge('a', {rules: toyRules})], generator: createOfflineGenerator({seed: 1, phraseBank: task.phraseBank}), decide: autoDecide}).run();
 	good.close();
 	const copy = (name: string) => {
-		fs.cpSync(good.dir, path.join(sessions, name), {recursive: true});
-		return path.join(sessions, name);
+		const to = path.join(sessions, name);
+		fs.cpSync(good.dir, to, {recursive: true});
+		// A session's log names its folder; a copy under another name is renamed in its log too, so each copy is
+		// refused for its own fault, not as a foreign log.
+		const log = path.join(to, 'events.jsonl');
+		fs.writeFileSync(log, fs.readFileSync(log, 'utf8').replace(`"id":"${good.id}"`, `"id":"${name}"`));
+		return to;
 	};
 	const corrupt = copy('corrupt');
 	const events = fs.readFileSync(path.join(corrupt, 'events.jsonl'), 'utf8').split('\n');
@@ -127,5 +132,5 @@ test('malformed inputs get one clear line, exit 2, no stack trace, and leave sav
 	const after = snapshot(sessions);
 	for (const [name, bytes] of before) assert.equal(after.get(name), bytes, `${name} is unchanged`);
 	const created = [...new Set([...after.keys()].map(k => k.split(path.sep)[0]))].filter(d => ![...before.keys()].some(k => k.startsWith(`${d}${path.sep}`)));
-	assert.equal(created.length, 1, 'only the run whose generator failed mid-round made a session');
+	assert.equal(created.length, 0, 'no run left a session (the one whose generator failed mid-round removed its own)');
 });

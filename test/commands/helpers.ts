@@ -15,18 +15,19 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export type CliResult = {code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string};
 
 /** Starts the CLI; `env` is added to a clean copy of the environment (no API key leaks into tests). */
-export function startCli(args: string[], env: Record<string, string>): ChildProcess {
+export function startCli(args: string[], env: Record<string, string>, user: {uid?: number; gid?: number} = {}): ChildProcess {
 	const {OPENAI_API_KEY: _, ...base} = process.env;
 	return spawn(process.execPath, ['--import', 'tsx', 'cli.tsx', ...args], {
 		cwd: root,
 		env: {...base, NODE_NO_WARNINGS: '1', ...env},
 		stdio: ['ignore', 'pipe', 'pipe'],
+		...user,
 	});
 }
 
-/** Runs the CLI to the end. */
-export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-	const child = startCli(args, env);
+/** Runs the CLI to the end (as another user when `user` says so). */
+export function runCli(args: string[], env: Record<string, string>, user: {uid?: number; gid?: number} = {}): Promise<CliResult> {
+	const child = startCli(args, env, user);
 	let stdout = '';
 	let stderr = '';
 	child.stdout!.on('data', chunk => (stdout += chunk));

@@ -3,14 +3,12 @@
  * segment adds its delta, for examples whose target matches), so the right edit is known in advance; and a session,
  * task and engine set up in a temp folder. No module mocking: the engine takes these through its interfaces.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {segmentPrompt} from '../../source/core/segment.js';
 import {taskSchema, type Task} from '../../source/core/task.js';
 import {UserError} from '../../source/errors.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from '../../source/judges/types.js';
 import {newSession, type Session} from '../../source/sessions/store.js';
+import {tempDir as makeTempDir} from '../helpers/temp.js';
 
 /** A segment matching `pattern` adds `delta` to the loss of examples whose target matches `target` (default all). */
 export type Rule = {pattern: RegExp; delta: number; target?: RegExp};
@@ -118,16 +116,9 @@ export class FakeJudge implements Judge {
 	async close(): Promise<void> {}
 }
 
-const made: string[] = [];
-process.on('exit', () => {
-	for (const dir of made) fs.rmSync(dir, {recursive: true, force: true});
-});
-
 /** A fresh temp folder, removed when the test process exits. */
 export function tempDir(prefix = 'gmpo-engine-'): string {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-	made.push(dir);
-	return dir;
+	return makeTempDir(prefix);
 }
 
 /** A task from a partial task file (defaults: the harmful/helpful toy task). */

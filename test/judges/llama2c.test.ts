@@ -4,11 +4,11 @@
  * temporary folder and never committed.
  */
 import assert from 'node:assert/strict';
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {after, test} from 'node:test';
 import {spearman} from '../../source/core/stats.js';
+import {tempDir} from '../helpers/temp.js';
 import {greedyFromIds} from '../../source/judges/generate.js';
 import {importLlama2c} from '../../source/judges/llama2c-import.js';
 import {OnnxJudge} from '../../source/judges/onnx-judge.js';
@@ -19,12 +19,12 @@ const present = existsSync(path.join(shared, 'stories260K.bin'));
 if (!present) {
 	console.log(`# skipping the stories260K tests: ${shared} is absent`);
 }
-process.env.GMPO_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'gmpo-cache-'));
+process.env.GMPO_CACHE_DIR = tempDir('gmpo-cache-');
 const pool = new OrtPool();
 after(() => pool.close());
 
 function importModel(): string {
-	const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'gmpo-stories-')), 'stories260K');
+	const dir = path.join(tempDir('gmpo-stories-'), 'stories260K');
 	importLlama2c(path.join(shared, 'stories260K.bin'), path.join(shared, 'tok512.bin'), dir);
 	return dir;
 }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {after, test} from 'node:test';
 import {OnnxJudge} from '../../source/judges/onnx-judge.js';
 import {OrtPool} from '../../source/judges/pool.js';
 import {decodeModel, encodeModel} from '../../source/onnx/proto.js';
+import {tempDir} from '../helpers/temp.js';
 import {writeTinyJudge} from '../helpers/tiny-judge.js';
 
-process.env.GMPO_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'gmpo-cache-'));
+process.env.GMPO_CACHE_DIR = tempDir('gmpo-cache-');
 const pool = new OrtPool({workers: 2});
 after(() => pool.close());
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import {mkdtempSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {after, test} from 'node:test';
 import {tensorOf, type Model, type Node} from '../../source/onnx/ir.js';
 import {encodeModel} from '../../source/onnx/proto.js';
 import {AbortError, OrtPool} from '../../source/judges/pool.js';
+import {tempDir} from '../helpers/temp.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'gmpo-pool-'));
+const dir = tempDir('gmpo-pool-');
 
 function writeModel(name: string, nodes: Node[], inputs: Model['graph']['inputs'], output: string, inits: Model['graph']['initializers'] = new Map()): string {
 	const model: Model = {

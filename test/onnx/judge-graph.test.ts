@@ -5,8 +5,6 @@
  * error for a graph that is not a causal LM.
  */
 import assert from 'node:assert/strict';
-import {mkdtempSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {test} from 'node:test';
 import {batchFeeds, makeBatches} from '../../source/judges/batching.js';
@@ -20,9 +18,10 @@ import {encodeModel} from '../../source/onnx/proto.js';
 import {readModel} from '../../source/onnx/model-file.js';
 import {OrtPool} from '../../source/judges/pool.js';
 import {rng} from '../helpers/fd.js';
+import {tempDir} from '../helpers/temp.js';
 import {writeTinyJudge} from '../helpers/tiny-judge.js';
 
-process.env.GMPO_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'gmpo-cache-'));
+process.env.GMPO_CACHE_DIR = tempDir('gmpo-cache-');
 
 const SEGMENTS = ['You are a helpful assistant. ', 'Convert the word to uppercase. ', 'Answer in lowercase. ', 'Héllo 😀 ok.'];
 const EXAMPLES = [

@@ -1,21 +1,12 @@
 /** Shared helpers for the session tests: a temp sessions folder, a task, and a two-round session. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {taskSchema, type Task} from '../../source/core/task.js';
 import type {Segment} from '../../source/core/types.js';
 import {newSession, type Session, type StoreOptions} from '../../source/sessions/store.js';
-
-const made: string[] = [];
-process.on('exit', () => {
-	for (const dir of made) fs.rmSync(dir, {recursive: true, force: true});
-});
+import {tempDir as makeTempDir} from '../helpers/temp.js';
 
 /** A fresh temp folder, removed when the test process exits. */
 export function tempDir(): string {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gmpo-sessions-'));
-	made.push(dir);
-	return dir;
+	return makeTempDir('gmpo-sessions-');
 }
 
 export function sampleTask(): Task {

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {test} from 'node:test';
 import {UserError} from '../../source/errors.js';
 import {loadTask} from '../../source/tasks/load-task.js';
+import {tempDir} from '../helpers/temp.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gmpo-tasks-'));
-process.on('exit', () => fs.rmSync(dir, {recursive: true, force: true}));
+const dir = tempDir('gmpo-tasks-');
 
 function write(name: string, text: string): string {
 	const file = path.join(dir, name);

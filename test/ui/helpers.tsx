@@ -56,8 +56,11 @@ export function widest(frame: string): number {
 	return Math.max(...frame.split('\n').map(line => [...line].length));
 }
 
-/** Waits until `check` holds (polling), or fails with `what` after `timeoutMs`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until `check` holds (polling), or fails with `what` after `timeoutMs`. The bound only turns a hang into a
+ * failure: it is generous because a loaded CI machine can take seconds for a first render (10 s was once too short).
+ */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
 	const start = Date.now();
 	while (!check()) {
 		if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);

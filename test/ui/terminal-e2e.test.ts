@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
+import {lockHolder} from '../../source/sessions/lock.js';
 import {loadSession} from '../../source/sessions/store.js';
 import {tempDir} from '../engine/fakes.js';
 import {alive, builtCli, cliCommand, judgeArgs, runs, shellQuote, sshdPath, startSshd, Tmux, type Sshd} from './terminal.js';
@@ -26,7 +27,9 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
 
 /** After a hang-up: gmpo released the session's lock, then ended without a word on stderr. */
 async function endedCleanly(lock: string, stderr: string): Promise<void> {
-	const pid = Number(fs.readFileSync(lock, 'utf8'));
+	const holder = lockHolder(path.dirname(lock));
+	assert.ok(holder, 'gmpo holds the session before the hang-up');
+	const pid = holder.pid;
 	await until(() => !fs.existsSync(lock), 'gmpo to end and release the session');
 	await until(() => !alive(pid), `gmpo (pid ${pid}) to end`);
 	assert.equal(fs.readFileSync(stderr, 'utf8'), '', 'gmpo wrote nothing to stderr: no crash, no unhandled rejection, no abort at exit');
