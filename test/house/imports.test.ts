@@ -90,7 +90,8 @@ test('one module imports each of onnxruntime-node, openai and conf', () => {
 });
 
 test('no layer imports one above it', () => {
-	// What each layer may import besides itself; errors.ts and config.ts are shared leaves.
+	// What each layer may import besides itself; errors.ts, config.ts and the file helpers (fs-errors.ts,
+	// atomic-write.ts: node:fs and errors.ts only) are shared leaves.
 	const allowed: Record<string, string[]> = {
 		core: [],
 		onnx: ['core'],
@@ -102,7 +103,7 @@ test('no layer imports one above it', () => {
 		engine: ['core', 'judges', 'generators', 'sessions', 'tasks'],
 		training: ['core', 'onnx', 'hf', 'judges'],
 	};
-	const leaves = new Set(['source/errors.ts', 'source/config.ts']);
+	const leaves = new Set(['source/errors.ts', 'source/config.ts', 'source/fs-errors.ts', 'source/atomic-write.ts']);
 	const bad = offenders(
 		m => layer(m.file) in allowed,
 		m => m.local.filter(l => !leaves.has(l) && layer(l) !== layer(m.file) && !allowed[layer(m.file)].includes(layer(l))),
