@@ -25,11 +25,15 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
 	}
 }
 
-/** After a hang-up: gmpo released the session's lock, then ended without a word on stderr. */
-async function endedCleanly(lock: string, stderr: string): Promise<void> {
+/** The pid of the gmpo holding the session: read before the hang-up (after it, gmpo may already be gone). */
+function holderPid(lock: string): number {
 	const holder = lockHolder(path.dirname(lock));
 	assert.ok(holder, 'gmpo holds the session before the hang-up');
-	const pid = holder.pid;
+	return holder.pid;
+}
+
+/** After a hang-up: gmpo (pid) released the session's lock, then ended without a word on stderr. */
+async function endedCleanly(lock: string, pid: number, stderr: string): Promise<void> {
 	await until(() => !fs.existsSync(lock), 'gmpo to end and release the session');
 	await until(() => !alive(pid), `gmpo (pid ${pid}) to end`);
 	assert.equal(fs.readFileSync(stderr, 'utf8'), '', 'gmpo wrote nothing to stderr: no crash, no unhandled rejection, no abort at exit');
@@ -73,8 +77,9 @@ test('in tmux: the demo, accept a candidate, kill the terminal, start gmpo again
 	tmux.start('demo', cliCommand(cli, ['demo', ...judges.args], env, {stderr}));
 	const {id, candidate, lock} = await acceptRoundOne(tmux, 'demo', sessions);
 	await tmux.waitFor('demo', /round 2\/\d/, 'round 2 to start');
+	const pid = holderPid(lock);
 	tmux.kill('demo');
-	await endedCleanly(lock, stderr);
+	await endedCleanly(lock, pid, stderr);
 
 	tmux.start('again', cliCommand(cli, [], env));
 	await tmux.waitFor('again', new RegExp(`resume ${id}`), 'the picker to list the session');
@@ -112,8 +117,9 @@ test('over SSH: the connection drops mid-round; gmpo ends cleanly and nothing ac
 	const {id, candidate, lock} = await acceptRoundOne(tmux, 'ssh', sessions);
 	await tmux.waitFor('ssh', /round 2\/\d/, 'round 2 to start');
 	// The connection drops: the client dies without a goodbye; sshd hangs up on gmpo.
+	const pid = holderPid(lock);
 	process.kill(tmux.pane('ssh').pid, 'SIGKILL');
-	await endedCleanly(lock, stderr);
+	await endedCleanly(lock, pid, stderr);
 	const state = loadSession(id, {dir: sessions}).state;
 	assert.equal(state.accepted.length, 1, 'the accepted edit survived the dropped connection');
 	assert.equal(state.rounds[0].decision?.candidate, candidate);
