@@ -7,7 +7,7 @@ import {useEffect, useMemo, useState} from 'react';
 import type {TuiEngine} from './engine-port.js';
 import {historyListLength, HistoryScreen} from './history-screen.js';
 import {roundLayout} from './layout.js';
-import {initialCursor, withDefaults, type RoundCursor} from './round-cursor.js';
+import {initialCursor, updateCursor, withDefaults, type RoundCursor} from './round-cursor.js';
 import {RoundScreen} from './round-screen.js';
 import {TextInput} from './text-input.js';
 import {useEngineRun, type RunEnd} from './use-engine-run.js';
@@ -55,14 +55,15 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	const latestView = useLatest(view);
 	const segments = view?.segments;
 	// Kept as the same array while nothing changes, so the heatmap is not redrawn for every key.
-	const marked = useMemo(() => cursor.marked.filter(id => segments?.some(s => s.id === id)), [cursor.marked, segments]);
-	const shown: RoundCursor = {...withDefaults(cursor, view), marked};
+	const defaulted = withDefaults(cursor, view);
+	const marked = useMemo(() => defaulted.marked.filter(id => segments?.some(s => s.id === id)), [defaulted.marked, segments]);
+	const shown: RoundCursor = {...defaulted, marked};
 	const layout = roundLayout(size.rows, view?.segments.length ?? 0, view?.candidates.length ?? 0);
 	useRoundKeys({
 		engine,
 		state,
 		cursor: () => withDefaults(getCursor(), latestView.current),
-		setCursor: update => setCursor(c => update(withDefaults(c, latestView.current))),
+		setCursor: update => setCursor(c => updateCursor(c, latestView.current, update)),
 		mode: getMode,
 		setMode,
 		scrollHistory: delta => setHistoryScroll(s => Math.max(0, Math.min(historyListLength(session.state) - 1, s + delta))),

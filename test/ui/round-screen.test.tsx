@@ -168,3 +168,32 @@ test('E hands the whole prompt to the editor and submits what comes back; an unc
 	assert.equal(engine.decisions.length, 1);
 	assert.match(lastFrameStripped(r), /prompt unchanged/);
 });
+
+test('every new round starts on its top pick: a selection made in the round before is not carried over', async () => {
+	const {engine, r, frame} = await session(makeView({candidates: 12}));
+	await press(r, 'j', 'j', 'j', KEYS.tab, KEYS.space);
+	assert.match(frame(), /^› 4 +c4 /m, 'c4 selected in round 1');
+	assert.match(frame(), /●/, 'a segment marked in round 1');
+	engine.await(makeView({candidates: 12, round: 2}));
+	await flush();
+	await press(r, KEYS.tab);
+	assert.match(frame(), /^› 1 +c1 /m, 'round 2 opens on its top pick');
+	assert.doesNotMatch(frame(), /●/, 'marks of round 1 are gone');
+	await press(r, 'a');
+	assert.deepEqual(engine.decisions.at(-1), {kind: 'accept'});
+});
+
+test('a Tab pressed while candidates are scored does not pin the first one: the top pick is selected once ranked', async () => {
+	const view = makeView();
+	const engine = new FakeEngine(view);
+	const r = await renderAt(<SessionScreen engine={engine} editPrompt={async () => undefined} onExit={() => {}} />);
+	engine.emit({type: 'round-started', round: 1, batch: [0]});
+	const unranked = [...view.candidates].reverse().map(({id, edits, segments, source}) => ({id, edits, segments, source}));
+	engine.emit({type: 'candidates-proposed', round: 1, candidates: unranked, rejected: [], notes: [], usage: {promptTokens: 0, completionTokens: 0}});
+	await flush();
+	await press(r, KEYS.tab, KEYS.tab);
+	engine.emit({type: 'status', status: 'awaiting-decision'});
+	engine.emit({type: 'awaiting-decision', round: 1, view});
+	await flush();
+	assert.match(lastFrameStripped(r), /^› 1 +c1 /m);
+});
