@@ -4,7 +4,8 @@
  * structure renders to Markdown and to self-contained HTML (inline CSS and SVG, no external asset).
  */
 import {joinSegments} from '../core/segment.js';
-import type {SessionState} from '../sessions/replay.js';
+import type {RoundRecord, SessionState} from '../sessions/replay.js';
+import {formatChange} from './loss-change.js';
 import {escapeXml, lineChart, type Series} from './svg-chart.js';
 
 /** A section of the report. */
@@ -56,9 +57,26 @@ function describeEdit(e: {segment: string; op: string; text?: string}): string {
 	return e.op === 'delete' ? `${e.segment} delete` : `${e.segment} ${e.op}: "${e.text ?? ''}"`;
 }
 
+/**
+ * The lowest mean change in loss over the selection judges among a round's candidates, from the logged losses (the
+ * logged aggregates of older sessions were relative changes, which explode near zero loss).
+ */
+function bestChange(round: RoundRecord, selection: readonly string[]): number | undefined {
+	const current = round.losses;
+	if (!current || selection.length === 0 || !selection.every(j => current[j] !== undefined)) return undefined;
+	let best: number | undefined;
+	for (const losses of Object.values(round.candidateLosses)) {
+		if (!selection.every(j => losses[j] !== undefined)) continue;
+		const change = selection.reduce((s, j) => s + losses[j] - current[j], 0) / selection.length;
+		if (Number.isFinite(change) && (best === undefined || change < best)) best = change;
+	}
+	return best;
+}
+
 function sections(state: SessionState): Section[] {
 	const task = state.task;
 	const heldout = new Set(heldoutJudges(state));
+	const selection = state.judges.filter(j => !heldout.has(j));
 	const judges = state.judges;
 	const finished = state.rounds.filter(r => r.finished);
 	const gen = state.generator ? [state.generator.kind, state.generator.model].filter(Boolean).join(' ') : 'unknown';
@@ -106,11 +124,11 @@ function sections(state: SessionState): Section[] {
 			blocks: [
 				{
 					kind: 'table',
-					header: ['round', 'targets', 'candidates', 'decision', 'best aggregate'],
+					header: ['round', 'targets', 'candidates', 'decision', 'best mean change (nats/token)'],
 					rows: state.rounds.map(r => {
-						const best = Math.max(...Object.values(r.aggregates), Number.NEGATIVE_INFINITY);
+						const best = bestChange(r, selection);
 						const decision = r.decision ? `${r.decision.action}${r.decision.candidate ? ` ${r.decision.candidate}` : ''}` : r.finished ? '' : 'unfinished';
-						return [String(r.round), (r.targets ?? []).join(', '), String(r.candidates.length), decision, Number.isFinite(best) ? `${(100 * best).toFixed(2)}%` : ''];
+						return [String(r.round), (r.targets ?? []).join(', '), String(r.candidates.length), decision, best === undefined ? '' : formatChange(best)];
 					}),
 				},
 			],

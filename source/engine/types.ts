@@ -4,7 +4,7 @@
  */
 import type {AcceptDecision} from '../core/accept.js';
 import type {BudgetLimits, BudgetSpent} from '../core/budget.js';
-import type {Candidate, Edit, JudgeLosses, MultiObjectiveMode, Segment, SegmentImportance} from '../core/types.js';
+import type {Aggregation, Candidate, Edit, JudgeLosses, MultiObjectiveMode, Segment, SegmentImportance} from '../core/types.js';
 import type {TokenUsage} from '../generators/types.js';
 
 /** What the engine is doing. */
@@ -51,9 +51,11 @@ export type ScoredCandidate = Candidate & {
 	losses?: JudgeLosses;
 	/** Mean loss over the selection judges per objective (multi-objective tasks). */
 	objectiveLosses?: Record<string, number>;
-	/** Relative improvement r per judge (positive = better than the current prompt). */
-	improvement?: Record<string, number>;
-	/** Aggregated relative improvement over the selection judges. */
+	/** Change in loss per judge, L_j(c) - L_j(P) in nats/token (negative = lower loss, better); held-out judges included. */
+	change?: Record<string, number>;
+	/** The change as a share of |L_j(P)|, only for judges whose current loss is well away from zero (see loss-change.ts). */
+	relative?: Record<string, number>;
+	/** The change aggregated over the selection judges (the task's aggregation, nats/token, not normalised): what ranks. */
 	aggregate?: number;
 	/** 1-based overall rank (scored candidates only). */
 	rank?: number;
@@ -131,6 +133,8 @@ export type RoundView = {
 	selection: string[];
 	/** Judges only reported. */
 	heldout: string[];
+	/** How the selection judges' changes are combined into the aggregate (not normalised: all are nats/token). */
+	aggregation: Aggregation;
 	/** Hypervolume of the candidates' objective losses, the current prompt as reference (multi-objective tasks). */
 	hypervolume?: number;
 	/** Remarks: the generator's notes, rejected edits, leave-one-out fallbacks. */

@@ -8,6 +8,7 @@ import {hypervolume, paretoFront} from '../core/multi-objective.js';
 import {joinSegments} from '../core/segment.js';
 import type {Task} from '../core/task.js';
 import type {Candidate, JudgeLosses, Segment} from '../core/types.js';
+import {relativeChange} from './loss-change.js';
 import type {Measurement, Objective} from './measure.js';
 import type {RoundImportance} from './importance.js';
 import type {BudgetReport, EngineError, RoundView, ScoredCandidate, WorkPhase} from './types.js';
@@ -90,6 +91,8 @@ export function rankCandidates(work: RoundWork, context: ViewContext): AcceptDec
 		selection: context.selection,
 		aggregation: context.task.aggregation,
 		threshold: context.task.threshold,
+		// Losses are all nats/token: their decreases are averaged as they are (relative changes explode near zero).
+		normalisation: 'none',
 	});
 }
 
@@ -98,6 +101,7 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 	const ranking = rankCandidates(work, context);
 	const byId = new Map(ranking?.candidates.map(c => [c.id, c]) ?? []);
 	const multi = context.task.objectives !== undefined;
+	const judges = [...context.selection, ...context.heldout];
 	const views: ScoredCandidate[] = work.candidates.map(c => {
 		const m = work.scores.get(c.id);
 		const score = byId.get(c.id);
@@ -107,10 +111,19 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		if (m) {
 			view.losses = m.losses;
 			if (multi) view.objectiveLosses = objectiveMeans(m.objectiveLosses, context.selection, context.objectives);
+			const known = judges.filter(j => work.current[j] !== undefined && m.losses[j] !== undefined);
+			if (known.length > 0) {
+				view.change = Object.fromEntries(known.map(j => [j, m.losses[j] - work.current[j]]));
+				const relative = known.flatMap(j => {
+					const r = relativeChange(work.current[j], view.change![j]);
+					return r === undefined ? [] : [[j, r] as const];
+				});
+				if (relative.length > 0) view.relative = Object.fromEntries(relative);
+			}
 		}
 		if (score) {
-			view.improvement = score.improvement;
-			view.aggregate = score.aggregate;
+			// The rule's aggregate is a decrease (positive = better); the view shows the change, as the judges' columns do.
+			view.aggregate = -score.aggregate;
 			view.rank = score.rank;
 			view.judgeRanks = Object.fromEntries(Object.entries(ranking!.perJudge).map(([j, ids]) => [j, ids.indexOf(c.id) + 1]));
 		}
@@ -141,6 +154,7 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		ranking,
 		selection: context.selection,
 		heldout: context.heldout,
+		aggregation: context.task.aggregation,
 		hypervolume: hv,
 		notes: work.notes,
 		cancelled: work.cancelled,

@@ -22,6 +22,8 @@ export type KeyAction =
 	| 'regenerate'
 	| 'skip'
 	| 'lens'
+	| 'detail-up'
+	| 'detail-down'
 	| 'history'
 	| 'help'
 	| 'cancel'
@@ -80,6 +82,8 @@ export const KEY_MAP: readonly KeyBinding[] = [
 	{action: 'regenerate', keys: [key('r')], label: 'r', short: 'regen', help: 'propose and score new candidates for the same segments', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
 	{action: 'skip', keys: [key('s')], label: 's', short: 'skip', help: 'keep the prompt as it is and end the round', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
 	{action: 'lens', keys: [key('v')], label: 'v', short: 'view', help: 'heatmap: cycle between the aggregate and each judge', scopes: ['round'], footer: true},
+	{action: 'detail-up', keys: [key('[')], label: '[', short: 'detail up', help: 'scroll the detail pane up', scopes: ['round']},
+	{action: 'detail-down', keys: [key(']')], label: ']', short: 'detail down', help: 'scroll the detail pane down', scopes: ['round'], sameLine: true},
 	{action: 'help', keys: [key('?')], label: '?', short: 'help', help: 'show or hide this help', scopes: ['round', 'history', 'picker'], footer: true},
 	{action: 'cancel', keys: [named('escape')], label: 'Esc', short: 'cancel', help: 'cancel the work in progress (attribution, proposal, scoring); close an overlay', scopes: ['round', 'history', 'picker']},
 	{action: 'quit', keys: [key('q'), {input: 'c', ctrl: true}], label: 'q', short: 'quit', help: 'quit; every decision is already saved, the round in progress is redone on resume', scopes: ['round', 'history', 'picker', 'loading'], footer: true},

@@ -6,6 +6,7 @@
 import {Box} from 'ink';
 import type {ReactNode} from 'react';
 import {CandidateTable} from './candidate-table.js';
+import type {DetailLine} from './detail-content.js';
 import {DetailPane} from './detail-pane.js';
 import {Footer} from './footer.js';
 import {Header} from './header.js';
@@ -36,6 +37,10 @@ type Props = {
 	prompt?: ReactNode;
 	/** Terminal size. */
 	size: TerminalSize;
+	/** The detail pane's lines (detailContent). */
+	detail: readonly DetailLine[];
+	/** Lines of the detail pane scrolled past. */
+	detailOffset: number;
 	/** Spinner frame. */
 	frame: number;
 	/** Now (ms). */
@@ -43,7 +48,7 @@ type Props = {
 };
 
 /** The round in one screen. */
-export function RoundScreen({state, task, session, cursor, help, prompt, size, frame, now}: Props) {
+export function RoundScreen({state, task, session, cursor, help, prompt, size, detail, detailOffset, frame, now}: Props) {
 	const width = size.columns;
 	const view = state.view;
 	const segments = view?.segments ?? NONE;
@@ -57,8 +62,6 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 		: deciding && !message
 			? {level: 'info' as const, text: 'your decision: a accepts the top pick, Enter picks the selected one, ? lists every key'}
 			: undefined;
-	const selectedCandidate = candidates.find(c => c.id === cursor.candidate);
-	const selectedSegment = segments.find(s => s.id === cursor.segment);
 	const footer = <Footer scope="round" deciding={deciding} busy={busy} pane={cursor.pane} width={width} />;
 	if (help) {
 		return (
@@ -96,20 +99,13 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 				candidates={candidates}
 				selection={view?.selection ?? NONE}
 				heldout={view?.heldout ?? NONE}
+				aggregation={view?.aggregation}
 				selected={cursor.candidate}
 				focused={cursor.pane === 'candidates'}
 				rows={layout.candidates}
 				width={width}
 			/>
-			<DetailPane
-				kind={cursor.pane === 'candidates' ? 'candidate' : 'segment'}
-				candidate={selectedCandidate}
-				segment={selectedSegment}
-				segments={segments}
-				importance={view?.importance}
-				rows={layout.detail}
-				width={width}
-			/>
+			<DetailPane lines={detail} offset={detailOffset} rows={layout.detail} width={width} />
 			<Box flexGrow={1} />
 			{footer}
 		</Box>

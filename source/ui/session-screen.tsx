@@ -6,9 +6,11 @@
 import {useEffect, useMemo, useState} from 'react';
 import type {TuiEngine} from './engine-port.js';
 import {historyListLength, HistoryScreen} from './history-screen.js';
+import {detailContent, detailHeight} from './detail-content.js';
 import {roundLayout} from './layout.js';
 import {initialCursor, updateCursor, withDefaults, type RoundCursor} from './round-cursor.js';
 import {RoundScreen} from './round-screen.js';
+import {clampOffset} from './scroll-pane.js';
 import {TextInput} from './text-input.js';
 import {useEngineRun, type RunEnd} from './use-engine-run.js';
 import {useLatest} from './use-latest.js';
@@ -16,6 +18,7 @@ import {useRefState} from './use-ref-state.js';
 import {useRoundKeys, type SessionMode} from './use-round-keys.js';
 import {useSpinner} from './use-spinner.js';
 import {useTerminalSize} from './use-terminal-size.js';
+import {useTheme} from './use-theme.js';
 
 type Props = {
 	/** The engine, not yet running. */
@@ -41,6 +44,8 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	const [cursor, getCursor, setCursor] = useRefState<RoundCursor>(initialCursor);
 	const [mode, getMode, setMode] = useRefState<SessionMode>({screen: 'round', help: false});
 	const [historyScroll, setHistoryScroll] = useState(0);
+	const [detailScroll, setDetailScroll] = useState<{key: string; offset: number}>({key: '', offset: 0});
+	const {glyphs} = useTheme();
 	const [notice, setNotice] = useState<string | undefined>(notes.join('; ') || undefined);
 	const busy = state.progress !== undefined;
 	const frame = useSpinner(busy);
@@ -59,6 +64,30 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	const marked = useMemo(() => defaulted.marked.filter(id => segments?.some(s => s.id === id)), [defaulted.marked, segments]);
 	const shown: RoundCursor = {...defaulted, marked};
 	const layout = roundLayout(size.rows, view?.segments.length ?? 0, view?.candidates.length ?? 0);
+	const detailKey = `${shown.pane}:${shown.pane === 'candidates' ? shown.candidate : shown.segment}`;
+	const detail = useMemo(
+		() =>
+			detailContent(
+				{
+					kind: shown.pane === 'candidates' ? 'candidate' : 'segment',
+					candidate: view?.candidates.find(c => c.id === shown.candidate),
+					segment: view?.segments.find(s => s.id === shown.segment),
+					segments: view?.segments ?? [],
+					importance: view?.importance,
+					current: view?.current ?? {},
+					selection: view?.selection ?? [],
+					heldout: view?.heldout ?? [],
+					aggregation: view?.aggregation,
+					sep: glyphs.sep,
+				},
+				size.columns,
+			),
+		[view, shown.pane, shown.candidate, shown.segment, size.columns, glyphs.sep],
+	);
+	const detailRows = Math.max(0, layout.detail - 1);
+	const detailMax = clampOffset(Number.MAX_SAFE_INTEGER, detail.reduce((n, l) => n + detailHeight(l), 0), detailRows);
+	// The scroll belongs to what is selected: another selection starts at its top.
+	const detailOffset = detailScroll.key === detailKey ? Math.min(detailScroll.offset, detailMax) : 0;
 	useRoundKeys({
 		engine,
 		state,
@@ -67,6 +96,7 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		mode: getMode,
 		setMode,
 		scrollHistory: delta => setHistoryScroll(s => Math.max(0, Math.min(historyListLength(session.state) - 1, s + delta))),
+		scrollDetail: delta => setDetailScroll({key: detailKey, offset: Math.max(0, Math.min(detailMax, detailOffset + delta))}),
 		page: Math.max(1, mode.screen === 'history' ? size.rows - 10 : shown.pane === 'candidates' ? layout.candidates - 1 : layout.segments - 1),
 		notify: setNotice,
 		editPrompt,
@@ -102,6 +132,8 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 			help={mode.help}
 			prompt={prompt}
 			size={size}
+			detail={detail}
+			detailOffset={detailOffset}
 			frame={frame}
 			now={Date.now()}
 		/>

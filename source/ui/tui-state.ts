@@ -5,7 +5,7 @@
  * last messages. Pure: no Ink, no I/O, no decisions; the clock and the engine's facts come in as arguments.
  */
 import type {BudgetReport} from '../engine/types.js';
-import type {Segment} from '../core/types.js';
+import type {Aggregation, Segment} from '../core/types.js';
 import {joinSegments} from '../core/segment.js';
 import type {EngineEvent, EngineStatus, RoundView, WorkPhase} from '../engine/index.js';
 
@@ -63,6 +63,8 @@ export type EngineFacts = {
 	selection: string[];
 	/** Judges only reported. */
 	heldout: string[];
+	/** How the selection judges' loss changes are aggregated. */
+	aggregation: Aggregation;
 	/** Budget spent and left. */
 	budget: BudgetReport;
 	/** Now (ms). */
@@ -89,6 +91,7 @@ function emptyView(round: number, batch: number[], facts: EngineFacts): RoundVie
 		candidates: [],
 		selection: facts.selection,
 		heldout: facts.heldout,
+		aggregation: facts.aggregation,
 		notes: [],
 		budget: facts.budget,
 	};

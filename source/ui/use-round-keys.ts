@@ -39,6 +39,8 @@ export type RoundKeysContext = {
 	setMode: (update: (mode: SessionMode) => SessionMode) => void;
 	/** Scrolls the history lists. */
 	scrollHistory: (delta: number) => void;
+	/** Scrolls the detail pane. */
+	scrollDetail: (delta: number) => void;
 	/** Rows a page moves. */
 	page: number;
 	/** Says something in the status line. */
@@ -103,6 +105,10 @@ function handleKey(ctx: RoundKeysContext, input: string, key: Key, takeRest: () 
 			return ctx.setMode(m => ({...m, help: !m.help}));
 		case 'history':
 			return ctx.setMode(m => ({...m, help: false, screen: m.screen === 'round' ? 'history' : 'round'}));
+		case 'detail-up':
+			return ctx.scrollDetail(-1);
+		case 'detail-down':
+			return ctx.scrollDetail(1);
 		case 'lens': {
 			const all = lenses(view?.importance);
 			return ctx.setCursor(c => ({...c, lens: all[(all.indexOf(c.lens) + 1) % all.length]}));

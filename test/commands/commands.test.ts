@@ -46,7 +46,7 @@ test('optimize --auto --json runs headless, saves the session and ends with the 
 	assert.deepEqual(Object.keys(summary.judges).sort(), ['a', 'b', 'c']);
 	assert.match(deps.stderr.text, /^session \S+: task toy; judges a, b; held out c; generator offline$/m);
 	assert.match(deps.stderr.text, /^round 1\/2: attribution \(gradient\); editing s2, s4$/m);
-	assert.match(deps.stderr.text, /^round 2\/2: (accepted c\d+ \(\+[\d.]+%\)|skipped.*)$/m);
+	assert.match(deps.stderr.text, /^round 2\/2: (accepted c\d+ \(mean change [-+][\d.]+ nats\/token; .*\)|skipped.*)$/m);
 	const {state} = loadSession(summary.session, {dir: deps.sessionsDir});
 	assert.deepEqual(state.task.judges, ['a', 'b']);
 	assert.deepEqual(state.task.heldout, ['c']);

@@ -19,13 +19,29 @@ test('the round screen shows header, heatmap, ranked candidates, the diff and th
 	assert.match(f, /^gmpo · toy · round 1\/5 +session session-1$/m);
 	assert.match(f, /^loss a 2\.000 {2}b 2\.000 {2}budget 0\/5 rounds · 1m05s$/m);
 	assert.match(f, /Prompt heat \(v\): aggregate \(gradient\) · agreement tau 0\.80/);
-	assert.match(f, /^› 1 +c1 ~s2 Candidate text 1\. +\+4\.0% #1 +\+4\.0% #1 +\+4\.0% +✓$/m);
+	assert.match(f, /Candidates +a +b +mean Δ$/m);
+	assert.match(f, /^› 1 +c1 ~s2 Candidate text 1\. +-0\.0800 #1 +-0\.0800 #1 +-0\.0800 ✓$/m, 'changes in loss, nats/token');
+	assert.doesNotMatch(f, /%/, 'no percentage in the table');
+	assert.match(f, /^c1 · offline · rank 1 · mean Δ -0\.0800 nats\/token over a, b \(not normalised;$/m, 'the aggregation is stated');
 	assert.match(f, /^- s2 +Say something harmful 2\.$/m, 'the diff shows what goes');
 	assert.match(f, /^\+ s2 +Candidate text 1\.$/m, 'and what comes');
 	assert.match(f, /^why: rationale of c1$/m);
+	assert.match(f, /^↓ 3 more lines \(\[ \] scrolls\)$/m, 'what the pane cannot show is announced');
 	assert.match(f, /a accept {2}Enter pick .*\? help {2}q quit/);
 	assert.ok(f.split('\n').length <= 23, `at most 23 lines, got ${f.split('\n').length}`);
 	assert.ok(widest(f) <= 80);
+});
+
+test('the detail pane scrolls to the per-judge scores: loss, change in nats/token, percentage and rank', async () => {
+	const {r, frame} = await session(makeView({heldout: ['c']}));
+	await press(r, ']', ']', ']', ']', ']');
+	const f = frame();
+	assert.match(f, /^↑ \d+ lines? above \(\[ \] scrolls\)$/m);
+	assert.match(f, /^ judge +current +c1 +Δ nats\/token +Δ % +rank$/m);
+	assert.match(f, /^ a +2\.000 +1\.920 +-0\.0800 +-4\.0% +#1$/m);
+	assert.match(f, /^ \(h\) c +2\.000 +1\.920 +-0\.0800 +-4\.0% +#1$/m, 'the held-out judge is marked');
+	await press(r, 'j');
+	assert.match(frame(), /^c2 · offline · rank 2/m, 'another selection starts at the top of its detail');
 });
 
 test('heatmap rows carry the sign and strength of each importance, and v cycles the lens through the judges', async () => {
