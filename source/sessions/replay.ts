@@ -40,6 +40,8 @@ export type RoundRecord = {
 	finished?: string;
 	/** Training example indices of the minibatch. */
 	batch?: number[];
+	/** Per-judge test-split losses of the prompt the round started with, when measured. */
+	testBefore?: JudgeLosses;
 	/** Segment attribution. */
 	importance?: SegmentImportance;
 	/** Segments chosen for editing. */
@@ -186,7 +188,7 @@ export function applyEvent(state: SessionState, event: SessionEvent): void {
 			const expected = state.roundsDone + 1;
 			if (event.round !== expected) throw new ReplayError(`round ${event.round} started, expected round ${expected}`);
 			if (open) state.rounds.pop();
-			state.rounds.push({round: event.round, started: event.time, batch: event.batch, candidates: [], candidateLosses: {}, aggregates: {}});
+			state.rounds.push({round: event.round, started: event.time, batch: event.batch, testBefore: event.testLosses, candidates: [], candidateLosses: {}, aggregates: {}});
 			state.inProgress = event.round;
 			break;
 		}

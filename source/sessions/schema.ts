@@ -69,6 +69,8 @@ const roundStarted = z.object({
 	round,
 	/** Indices of the training examples in this round's minibatch. */
 	batch: z.array(z.number().int().min(0)).optional(),
+	/** Per-judge test-split losses of the prompt the round starts with, when measured (round 1's: round 0). */
+	testLosses: judgeLosses.optional(),
 });
 
 const attribution = z.object({
