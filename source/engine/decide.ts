@@ -123,6 +123,8 @@ async function finish(host: EngineHost, work: RoundWork, decision: Decision, end
 	else if (ending.candidate !== undefined) losses = work.scores.get(ending.candidate)?.losses;
 	else losses = await scoreEdit(host, work);
 	const testLosses = host.options.testEachRound ? await scoreTestSplit(host, work, host.segments) : undefined;
+	// A skip keeps the prompt, so its test losses stay known even when this measurement was cancelled.
+	host.currentTest = testLosses ?? (ending.action === 'skip' ? host.currentTest : undefined);
 	const finite = losses && finiteLosses(losses);
 	const known = finite && Object.keys(finite).length > 0 ? finite : undefined;
 	host.session.append({type: 'round_finished', round: work.round, ...(known ? {losses: known} : {}), ...(testLosses ? {testLosses} : {})});

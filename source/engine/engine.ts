@@ -13,13 +13,13 @@
 import {Budget, type BudgetLimits} from '../core/budget.js';
 import {sampleMinibatch} from '../core/random.js';
 import type {Task} from '../core/task.js';
-import type {Segment} from '../core/types.js';
+import type {JudgeLosses, Segment} from '../core/types.js';
 import {isUserError} from '../errors.js';
 import type {Judge} from '../judges/types.js';
 import {applyDecision} from './decide.js';
 import type {EngineHost, EngineSession, StepOptions} from './host.js';
 import {taskObjectives, type Objective} from './measure.js';
-import {advance} from './steps.js';
+import {advance, testLosses as scoreTestSplit} from './steps.js';
 import type {Decision, EngineEvent, EngineStatus, RoundView, RunResult, WorkPhase} from './types.js';
 import {buildView, type RoundWork, type ViewContext} from './view.js';
 import {StopError, WorkRunner} from './work.js';
@@ -60,6 +60,8 @@ export class Engine implements EngineHost {
 	#pending: {resolve: (d: Decision) => void; reject: (e: unknown) => void} | undefined;
 	#view: RoundView | undefined;
 	#running = false;
+	/** @internal Test-split loss of the current prompt, when measured. */
+	currentTest: JudgeLosses | undefined;
 
 	constructor(options: EngineOptions) {
 		this.#options = options;
@@ -195,8 +197,8 @@ export class Engine implements EngineHost {
 
 	async #playRound(): Promise<'done' | 'quit'> {
 		const round = this.session.state.roundsDone + 1;
-		const batch = sampleMinibatch(this.task.data.train.length, this.task.batchSize, this.task.seed, round);
-		this.session.append({type: 'round_started', round, batch});
+		// A fixed batch is the first round's, so the batch losses of every round are measured on the same examples.
+		const batch = sampleMinibatch(this.task.data.train.length, this.task.batchSize, this.task.seed, this.task.fixedBatch ? 1 : round);
 		const work: RoundWork = {
 			round,
 			batch,
@@ -211,7 +213,16 @@ export class Engine implements EngineHost {
 			currentLogged: false,
 			notes: [],
 		};
-		this.emit({type: 'round-started', round, batch});
+		// The headline is the test-split loss of the current prompt: measured once at the start of a run (and after a
+		// change between rounds), then after each round.
+		if (this.#options.testEachRound && this.currentTest === undefined) {
+			this.setStatus('evaluating');
+			this.currentTest = await scoreTestSplit(this, work, this.segments);
+			work.cancelled = undefined;
+		}
+		work.test = this.currentTest;
+		this.session.append({type: 'round_started', round, batch, ...(work.test ? {testLosses: work.test} : {})});
+		this.emit({type: 'round-started', round, batch, test: work.test, testInitial: this.#testInitial()});
 		await advance(this, work, false);
 		for (;;) {
 			const decision = await this.#awaitDecision(this.viewOf(work));
@@ -248,9 +259,15 @@ export class Engine implements EngineHost {
 		return buildView(work, this.viewContext());
 	}
 
+	/** The test-split loss of the initial prompt, as the first round logged it. */
+	#testInitial(): JudgeLosses | undefined {
+		return this.session.state.rounds[0]?.testBefore;
+	}
+
 	/** @internal What the view needs besides the round. */
 	viewContext(): ViewContext {
 		return {
+			testInitial: this.#testInitial(),
 			segments: this.segments,
 			task: this.task,
 			objectives: this.objectives,

@@ -4,7 +4,7 @@
  */
 import type {Budget} from '../core/budget.js';
 import type {Task} from '../core/task.js';
-import type {Segment} from '../core/types.js';
+import type {JudgeLosses, Segment} from '../core/types.js';
 import type {Generator} from '../generators/types.js';
 import type {Judge} from '../judges/types.js';
 import type {Session} from '../sessions/store.js';
@@ -25,7 +25,7 @@ export type StepOptions = {
 	candidates?: number;
 	/** 'loo' forces leave-one-out attribution (the baseline); default 'auto' (gradients where available). */
 	attribution?: 'auto' | 'loo';
-	/** Score the test split with every judge after each round (default false). */
+	/** Score the test split with every judge at the first round of a run and after each round (default false). */
 	testEachRound?: boolean;
 };
 
@@ -39,6 +39,8 @@ export type EngineHost = {
 	readonly heldout: Judge[];
 	readonly budget: Budget;
 	readonly options: StepOptions;
+	/** Test-split loss of the current prompt, when measured (set after each round, cleared when the prompt changes otherwise). */
+	currentTest: JudgeLosses | undefined;
 	emit(event: EngineEvent): void;
 	setStatus(status: EngineStatus): void;
 	viewOf(work: RoundWork): RoundView;

@@ -33,6 +33,9 @@ export function judgeChart(state: SessionState, judge: string): string {
 	const test: Series = {label: 'test split', colour: '#d62728', points: []};
 	const first = state.rounds[0]?.losses?.[judge];
 	if (first !== undefined) batch.points.push({x: 0, y: first});
+	// Round 0 on the test split: the initial prompt, measured when the first round started.
+	const start = state.rounds[0]?.testBefore?.[judge];
+	if (start !== undefined) test.points.push({x: 0, y: start});
 	for (const r of state.rounds) {
 		if (!r.finished) continue;
 		const after = r.lossesAfter?.[judge];
@@ -84,10 +87,11 @@ function sections(state: SessionState): Section[] {
 		kind: 'p',
 		text: `Session ${state.id}, task ${task.name}; created ${state.created}, last update ${state.updated}. ${state.roundsDone} round(s), ${state.accepted.length} accepted change(s). Judges: ${judges.join(', ') || 'none'}${heldout.size > 0 ? ` (held out: ${[...heldout].join(', ')})` : ''}. Generator: ${gen}.`,
 	};
-	const lossRows = finished.map(r => [
-		String(r.round),
-		...judges.flatMap(j => [num(r.losses?.[j]), num(r.lossesAfter?.[j]), num(r.testLosses?.[j])]),
-	]);
+	const initial = state.rounds[0]?.testBefore;
+	const lossRows = [
+		...(initial ? [['0 (initial prompt)', ...judges.flatMap(j => ['', '', num(initial[j])])]] : []),
+		...finished.map(r => [String(r.round), ...judges.flatMap(j => [num(r.losses?.[j]), num(r.lossesAfter?.[j]), num(r.testLosses?.[j])])]),
+	];
 	const lossHeader = ['round', ...judges.flatMap(j => [`${j} before`, `${j} after`, `${j} test`])];
 	const lineage = state.segments.map(s => {
 		const o = s.origin;
@@ -101,7 +105,7 @@ function sections(state: SessionState): Section[] {
 		{
 			title: 'Loss per judge',
 			blocks: [
-				{kind: 'p', text: 'Before and after: the round’s training batch (a new minibatch each round); test: the test split after the round.'},
+				{kind: 'p', text: `Before and after: the round’s training batch (${task.fixedBatch ? 'the same minibatch every round' : 'a new minibatch each round'}); test: the test split after the round (round 0: the initial prompt).`},
 				{kind: 'table', header: lossHeader, rows: lossRows},
 				...judges.map((judge): Block => ({kind: 'chart', judge})),
 			],

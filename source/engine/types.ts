@@ -8,7 +8,7 @@ import type {Aggregation, Candidate, Edit, JudgeLosses, MultiObjectiveMode, Segm
 import type {TokenUsage} from '../generators/types.js';
 
 /** What the engine is doing. */
-export type EngineStatus = 'idle' | 'attributing' | 'proposing' | 'scoring' | 'awaiting-decision' | 'applying' | 'finished';
+export type EngineStatus = 'idle' | 'evaluating' | 'attributing' | 'proposing' | 'scoring' | 'awaiting-decision' | 'applying' | 'finished';
 
 /** A piece of cancellable work. */
 export type WorkPhase = 'attribution' | 'proposal' | 'scoring' | 'evaluation';
@@ -121,8 +121,12 @@ export type RoundView = {
 	objectives?: ObjectiveReport;
 	/** Segments chosen for editing. */
 	targets: string[];
-	/** Loss of the current prompt per judge (held-out judges included when scored). */
+	/** Loss of the current prompt per judge on the round's batch (held-out judges included when scored). */
 	current: JudgeLosses;
+	/** Test-split loss of the current prompt per judge (held-out judges included), when measured. */
+	test?: JudgeLosses;
+	/** Test-split loss of the session's initial prompt per judge (round 0), when measured. */
+	testInitial?: JudgeLosses;
 	/** Loss of the current prompt per objective (mean over selection judges). */
 	currentObjectives?: Record<string, number>;
 	/** Candidates: scored ones by rank, then unscored and blocked ones in proposal order. */
@@ -164,6 +168,10 @@ export type EngineEvent =
 			round: number;
 			/** Minibatch indices. */
 			batch: number[];
+			/** Test-split loss of the prompt the round starts with, when measured. */
+			test?: JudgeLosses;
+			/** Test-split loss of the initial prompt (round 0), when measured. */
+			testInitial?: JudgeLosses;
 	  }
 	| {
 			type: 'progress';

@@ -29,6 +29,8 @@ export type RoundWork = {
 	override?: string[];
 	/** Loss of the current prompt per judge (selection judges from attribution, held-out ones scored). */
 	current: JudgeLosses;
+	/** Test-split loss of the current prompt per judge, when measured. */
+	test?: JudgeLosses;
 	/** Per judge and objective, for the current prompt. */
 	currentObjectives: Record<string, Record<string, number>>;
 	/** Loss per judge and example of the current prompt (selection judges), for the hard examples. */
@@ -65,6 +67,8 @@ export type ViewContext = {
 	heldout: string[];
 	/** Budget spent and left. */
 	budget: BudgetReport;
+	/** Test-split loss of the initial prompt (round 0), when measured. */
+	testInitial?: JudgeLosses;
 };
 
 /** True when a candidate changes or deletes a segment that is frozen now. */
@@ -149,6 +153,8 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		objectives: work.importance?.objectives,
 		targets: work.targets,
 		current: work.current,
+		test: work.test,
+		testInitial: context.testInitial,
 		currentObjectives,
 		candidates: [...ranked, ...rest],
 		ranking,

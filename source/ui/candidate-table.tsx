@@ -39,13 +39,12 @@ type Props = {
 
 const CURSOR = 2;
 const RANK = 4;
-const AGGREGATE = 9;
 const AGREE = 2;
 const MIN_EDIT = 14;
 
 /** Column widths for the judges that fit. */
-function columns(width: number, judges: number): {judge: number; shown: number; ranks: boolean} {
-	const room = width - CURSOR - RANK - AGGREGATE - AGREE - MIN_EDIT;
+function columns(width: number, judges: number, aggregate: number): {judge: number; shown: number; ranks: boolean} {
+	const room = width - CURSOR - RANK - aggregate - AGREE - MIN_EDIT;
 	for (const [w, ranks] of [
 		[12, true],
 		[9, false],
@@ -64,17 +63,20 @@ function judgeCell(c: ScoredCandidate, judge: string, ranks: boolean, ellipsis: 
 }
 
 /** The aggregate column's heading: what the change is combined with ("min" is the worst judge's change). */
-export function aggregateHeading(aggregation: Aggregation | undefined): string {
-	return aggregation === 'min' ? 'worst Δ' : aggregation === 'median' ? 'median Δ' : 'mean Δ';
+export function aggregateHeading(aggregation: Aggregation | undefined, delta: string): string {
+	return `${aggregation === 'min' ? 'worst' : aggregation === 'median' ? 'median' : 'mean'} ${delta}`;
 }
 
 /** The candidates, one row each, scrolled to keep the selection in view. */
 export const CandidateTable = memo(function CandidateTable({candidates, selection, heldout, aggregation, selected, focused, rows, width}: Props) {
 	const {glyphs, color} = useTheme();
 	const judges = [...selection, ...heldout];
-	const layout = columns(width, judges.length);
+	const heading = aggregateHeading(aggregation, glyphs.delta);
+	// The aggregate column holds "-0.0123" or its heading, whichever is wider, plus a space.
+	const aggregateWidth = Math.max(8, heading.length + 1);
+	const layout = columns(width, judges.length, aggregateWidth);
 	const shownJudges = judges.slice(0, layout.shown);
-	const edit = Math.max(MIN_EDIT, width - CURSOR - RANK - AGGREGATE - AGREE - layout.judge * shownJudges.length);
+	const edit = Math.max(MIN_EDIT, width - CURSOR - RANK - aggregateWidth - AGREE - layout.judge * shownJudges.length);
 	const at = Math.max(0, candidates.findIndex(c => c.id === selected));
 	const start = windowStart(candidates.length, rows, at);
 	const shown = candidates.slice(start, start + rows);
@@ -93,7 +95,7 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 				{cell('rank', RANK, '#', {bold: true})}
 				{cell('edit', edit, `Candidates${more}${candidates.length === 0 ? ' (none yet)' : ''}`, {bold: true, color: focused ? color.accent : undefined})}
 				{shownJudges.map(j => cell(j, layout.judge, `${heldout.includes(j) ? '(h)' : ''}${j}`, {bold: true}, true))}
-				{cell('agg', AGGREGATE, aggregateHeading(aggregation), {bold: true}, true)}
+				{cell('agg', aggregateWidth, heading, {bold: true}, true)}
 				{cell('agree', AGREE, '', {})}
 			</Box>
 			{shown.map(c => {
@@ -110,7 +112,7 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 						{cell('rank', RANK, c.rank === undefined ? ` ${glyphs.dot}` : String(c.rank), {bold: c.rank === 1})}
 						{cell('edit', edit, `${prefix}${c.id} ${editSummary(c.edits)}`, {bold: isSelected, color: c.blocked || c.failed ? color.muted : undefined})}
 						{shownJudges.map(j => cell(j, layout.judge, judgeCell(c, j, layout.ranks, glyphs.ellipsis), {color: tint(c.change?.[j])}, true))}
-						{cell('agg', AGGREGATE, c.aggregate === undefined ? '' : formatChange(c.aggregate), {bold: true, color: tint(c.aggregate)}, true)}
+						{cell('agg', aggregateWidth, c.aggregate === undefined ? '' : formatChange(c.aggregate), {bold: true, color: tint(c.aggregate)}, true)}
 						{cell('agree', AGREE, agree ? ` ${glyphs.agree}` : '', {color: color.good})}
 					</Box>
 				);

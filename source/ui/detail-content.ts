@@ -42,6 +42,8 @@ export type DetailInput = {
 	aggregation?: Aggregation;
 	/** Between items on a line. */
 	sep: string;
+	/** The change glyph ("Δ"). */
+	delta: string;
 };
 
 /** Lines a detail line takes. */
@@ -63,13 +65,15 @@ function wrapped(key: string, text: string, tone: Tone, width: number, indent = 
 function scoreTable(c: ScoredCandidate, input: DetailInput): DetailLine | undefined {
 	const judges = [...input.selection, ...input.heldout];
 	if (!c.losses || judges.length === 0) return undefined;
-	const columns: TableColumn[] = [{key: 'judge'}, {key: 'current', right: true}, {key: c.id, right: true}, {key: 'Δ nats/token', right: true}, {key: 'Δ %', right: true}, {key: 'rank', right: true}];
+	const nats = `${input.delta} nats/token`;
+	const pct = `${input.delta} %`;
+	const columns: TableColumn[] = [{key: 'judge'}, {key: 'current', right: true}, {key: c.id, right: true}, {key: nats, right: true}, {key: pct, right: true}, {key: 'rank', right: true}];
 	const rows = judges.map(j => ({
 		judge: `${input.heldout.includes(j) ? '(h) ' : ''}${j}`,
 		current: formatLoss(input.current[j]),
 		[c.id]: formatLoss(c.losses?.[j]),
-		'Δ nats/token': c.change?.[j] === undefined ? '' : formatChange(c.change[j]),
-		'Δ %': formatRelative(c.relative?.[j]) || (c.change?.[j] === undefined ? '' : '-'),
+		[nats]: c.change?.[j] === undefined ? '' : formatChange(c.change[j]),
+		[pct]: formatRelative(c.relative?.[j]) || (c.change?.[j] === undefined ? '' : '-'),
 		rank: c.judgeRanks?.[j] ? `#${c.judgeRanks[j]}` : '',
 	}));
 	return {key: 'scores', table: {columns, rows}};
@@ -86,7 +90,7 @@ export function detailContent(input: DetailInput, width: number): DetailLine[] {
 		const score =
 			c.aggregate === undefined || c.rank === undefined
 				? 'not ranked yet'
-				: `rank ${c.rank}${sep}${aggregateHeading(input.aggregation)} ${describeChange(c.aggregate, undefined)} nats/token over ${of} (not normalised; lower is better)`;
+				: `rank ${c.rank}${sep}${aggregateHeading(input.aggregation, input.delta)} ${describeChange(c.aggregate, undefined)} nats/token over ${of} (not normalised; lower is better)`;
 		const title = [c.id, c.source === 'user' ? 'your edit' : c.source, score, ...(c.failed ? [`cannot be scored: ${c.failed}`] : []), ...(c.blocked ? ['edits a frozen segment'] : [])].join(sep);
 		out.push(...wrapped('title', title, 'title', width));
 		diffLines(input.segments, c.edits).forEach((d, i) => out.push(...wrapped(`d${i}`, `${d.sign} ${d.segment.padEnd(4)} ${d.text || '(empty)'}`, d.sign === '+' ? 'good' : 'bad', width, '       ')));

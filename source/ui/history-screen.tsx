@@ -82,8 +82,8 @@ export function HistoryScreen({state, scroll, help, banner, size}: Props) {
 			) : (
 				<>
 					<Text wrap="truncate-end">
-						<Text bold>Loss per judge after each round</Text>
-						<Text color={color.muted}> ({history.split === 'test' ? 'test split' : "each round's batch"}; lower is better)</Text>
+						<Text bold>Loss per judge by round</Text>
+						<Text color={color.muted}> ({history.split === 'test' ? 'test split' : "each round's batch"}; 0 = the initial prompt; lower is better)</Text>
 					</Text>
 					{chart.lines.map((line, i) => (
 						<Text key={i} wrap="truncate-end">

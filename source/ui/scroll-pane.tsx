@@ -53,7 +53,7 @@ type Props = {
 
 /** The visible part of `items`, with "↑ n above" / "↓ n more" markers where content is cut. */
 export function ScrollPane({items, offset, rows, width, keys}: Props) {
-	const {color} = useTheme();
+	const {color, glyphs} = useTheme();
 	if (rows <= 0) return null;
 	const total = paneHeight(items);
 	const {first, count, above, below} = paneWindow(total, rows, offset);
@@ -83,13 +83,13 @@ export function ScrollPane({items, offset, rows, width, keys}: Props) {
 		<Box flexDirection="column" width={width}>
 			{above > 0 ? (
 				<Text color={color.muted} wrap="truncate-end">
-					↑ {above} line{above === 1 ? '' : 's'} above ({keys} scrolls)
+					{glyphs.up} {above} line{above === 1 ? '' : 's'} above ({keys} scrolls)
 				</Text>
 			) : null}
 			{shown}
 			{below > 0 ? (
 				<Text color={color.muted} wrap="truncate-end">
-					↓ {below} more line{below === 1 ? '' : 's'} ({keys} scrolls)
+					{glyphs.down} {below} more line{below === 1 ? '' : 's'} ({keys} scrolls)
 				</Text>
 			) : null}
 		</Box>

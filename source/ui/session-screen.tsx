@@ -7,7 +7,9 @@ import {useEffect, useMemo, useState} from 'react';
 import type {TuiEngine} from './engine-port.js';
 import {historyListLength, HistoryScreen} from './history-screen.js';
 import {detailContent, detailHeight} from './detail-content.js';
-import {roundLayout} from './layout.js';
+import {helpMaxOffset} from './help-overlay.js';
+import {usableRows} from './layout.js';
+import {roundFrame} from './round-frame.js';
 import {initialCursor, updateCursor, withDefaults, type RoundCursor} from './round-cursor.js';
 import {RoundScreen} from './round-screen.js';
 import {clampOffset} from './scroll-pane.js';
@@ -48,7 +50,7 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	const {glyphs} = useTheme();
 	const [notice, setNotice] = useState<string | undefined>(notes.join('; ') || undefined);
 	const busy = state.progress !== undefined;
-	const frame = useSpinner(busy);
+	const spin = useSpinner(busy);
 	const session = engine.session;
 	useEffect(() => {
 		if (!end) return;
@@ -63,7 +65,18 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	const defaulted = withDefaults(cursor, view);
 	const marked = useMemo(() => defaulted.marked.filter(id => segments?.some(s => s.id === id)), [defaulted.marked, segments]);
 	const shown: RoundCursor = {...defaulted, marked};
-	const layout = roundLayout(size.rows, view?.segments.length ?? 0, view?.candidates.length ?? 0);
+	const stateWithNotice = useMemo(() => (notice ? {...state, messages: [...state.messages, {level: 'info' as const, text: notice}]} : state), [state, notice]);
+	const frame = roundFrame(stateWithNotice, {
+		task: session.state.task.name,
+		session: session.id,
+		size,
+		lens: shown.lens,
+		focused: shown.pane === 'segments',
+		selectedSegment: shown.segment,
+		editing: mode.edit !== undefined,
+		glyphs,
+	});
+	const {layout} = frame;
 	const detailKey = `${shown.pane}:${shown.pane === 'candidates' ? shown.candidate : shown.segment}`;
 	const detail = useMemo(
 		() =>
@@ -79,10 +92,11 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 					heldout: view?.heldout ?? [],
 					aggregation: view?.aggregation,
 					sep: glyphs.sep,
+					delta: glyphs.delta,
 				},
 				size.columns,
 			),
-		[view, shown.pane, shown.candidate, shown.segment, size.columns, glyphs.sep],
+		[view, shown.pane, shown.candidate, shown.segment, size.columns, glyphs],
 	);
 	const detailRows = Math.max(0, layout.detail - 1);
 	const detailMax = clampOffset(Number.MAX_SAFE_INTEGER, detail.reduce((n, l) => n + detailHeight(l), 0), detailRows);
@@ -97,6 +111,7 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		setMode,
 		scrollHistory: delta => setHistoryScroll(s => Math.max(0, Math.min(historyListLength(session.state) - 1, s + delta))),
 		scrollDetail: delta => setDetailScroll({key: detailKey, offset: Math.max(0, Math.min(detailMax, detailOffset + delta))}),
+		helpMax: helpMaxOffset(mode.screen, size.columns, usableRows(size.rows) - 2, glyphs),
 		page: Math.max(1, mode.screen === 'history' ? size.rows - 10 : shown.pane === 'candidates' ? layout.candidates - 1 : layout.segments - 1),
 		notify: setNotice,
 		editPrompt,
@@ -122,19 +137,17 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 			}}
 		/>
 	) : undefined;
-	const stateWithNotice = notice ? {...state, messages: [...state.messages, {level: 'info' as const, text: notice}]} : state;
 	return (
 		<RoundScreen
 			state={stateWithNotice}
-			task={session.state.task.name}
-			session={session.id}
+			frame={frame}
 			cursor={shown}
-			help={mode.help}
+			help={mode.help ? {offset: mode.helpOffset ?? 0} : undefined}
 			prompt={prompt}
 			size={size}
 			detail={detail}
 			detailOffset={detailOffset}
-			frame={frame}
+			spin={spin}
 			now={Date.now()}
 		/>
 	);

@@ -53,6 +53,12 @@ export type Glyphs = {
 	dot: string;
 	/** Between items on a line. */
 	sep: string;
+	/** A change ("Δ"). */
+	delta: string;
+	/** Content above (a scrolled pane). */
+	up: string;
+	/** Content below. */
+	down: string;
 };
 
 /** Everything the components need to draw. */
@@ -82,6 +88,9 @@ const unicode: Glyphs = {
 	ellipsis: '…',
 	dot: '·',
 	sep: ' · ',
+	delta: 'Δ',
+	up: '↑',
+	down: '↓',
 };
 
 const ascii: Glyphs = {
@@ -101,6 +110,9 @@ const ascii: Glyphs = {
 	ellipsis: '~',
 	dot: '.',
 	sep: ' | ',
+	delta: 'chg',
+	up: '^',
+	down: 'v',
 };
 
 const colours: Palette = {good: 'green', bad: 'red', accent: 'cyan', muted: 'gray', warn: 'yellow'};

@@ -73,7 +73,7 @@ export type EngineFacts = {
 
 const KEEP_MESSAGES = 20;
 
-const phaseOf: Partial<Record<EngineStatus, WorkPhase>> = {attributing: 'attribution', proposing: 'proposal', scoring: 'scoring'};
+const phaseOf: Partial<Record<EngineStatus, WorkPhase>> = {evaluating: 'evaluation', attributing: 'attribution', proposing: 'proposal', scoring: 'scoring'};
 
 /** The state before any event: from what the engine says now (a view it already awaits a decision on). */
 export function initialTuiState(status: EngineStatus, view: RoundView | undefined): TuiState {
@@ -134,7 +134,7 @@ export function reduceTui(state: TuiState, event: EngineEvent, facts: EngineFact
 			return {...state, status: event.status, progress: event.status === 'applying' ? state.progress : progress};
 		}
 		case 'round-started':
-			return {...state, round: event.round, view: emptyView(event.round, event.batch, facts), progress: undefined};
+			return {...state, round: event.round, view: {...emptyView(event.round, event.batch, facts), test: event.test, testInitial: event.testInitial}, progress: undefined};
 		case 'progress': {
 			const same = state.progress?.phase === event.phase;
 			return {...state, progress: {phase: event.phase, done: event.done, total: event.total, startedAt: same ? state.progress!.startedAt : facts.now}};

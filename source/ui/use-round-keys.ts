@@ -19,6 +19,8 @@ export type SessionMode = {
 	screen: 'round' | 'history';
 	/** Whether the help overlay is open. */
 	help: boolean;
+	/** Lines of the help overlay scrolled past. */
+	helpOffset?: number;
 	/** An inline edit: the segment, its text, and keys typed after the one that opened it. */
 	edit?: {segment: string; text: string; typed?: string};
 };
@@ -43,6 +45,8 @@ export type RoundKeysContext = {
 	scrollDetail: (delta: number) => void;
 	/** Rows a page moves. */
 	page: number;
+	/** Lines the help overlay can scroll. */
+	helpMax: number;
 	/** Says something in the status line. */
 	notify: (text: string | undefined) => void;
 	/** Opens the whole prompt in $EDITOR; the new text, or undefined when unchanged or aborted. */
@@ -85,6 +89,7 @@ function handleKey(ctx: RoundKeysContext, input: string, key: Key, takeRest: () 
 	};
 	const segment = view?.segments.find(s => s.id === cursor.segment);
 	const move = (delta: number) => {
+		if (mode.help) return ctx.setMode(m => ({...m, helpOffset: Math.max(0, Math.min(ctx.helpMax, (m.helpOffset ?? 0) + delta))}));
 		if (scope === 'history') return ctx.scrollHistory(delta);
 		const ids = cursor.pane === 'candidates' ? (view?.candidates ?? []).map(c => c.id) : (view?.segments ?? []).map(s => s.id);
 		const next = moveSelection(ids, cursor.pane === 'candidates' ? cursor.candidate : cursor.segment, delta);
@@ -102,7 +107,7 @@ function handleKey(ctx: RoundKeysContext, input: string, key: Key, takeRest: () 
 		case 'focus':
 			return ctx.setCursor(c => ({...c, pane: c.pane === 'candidates' ? 'segments' : 'candidates'}));
 		case 'help':
-			return ctx.setMode(m => ({...m, help: !m.help}));
+			return ctx.setMode(m => ({...m, help: !m.help, helpOffset: 0}));
 		case 'history':
 			return ctx.setMode(m => ({...m, help: false, screen: m.screen === 'round' ? 'history' : 'round'}));
 		case 'detail-up':

@@ -37,7 +37,7 @@ test('the history shows the loss per judge over rounds, the accepted edits and w
 	const r = await renderAt(<HistoryScreen state={history()} scroll={0} help={false} size={{columns: 80, rows: 24}} />);
 	const f = lastFrameStripped(r);
 	assert.match(f, /history · 3 round\(s\) done · 2 accepted/);
-	assert.match(f, /Loss per judge after each round \(test split; lower is better\)/);
+	assert.match(f, /Loss per judge by round \(test split; 0 = the initial prompt; lower is better\)/);
 	assert.match(f, /^2\.600 │.*○/m, 'b starts highest');
 	assert.match(f, /^2\.000 │.*●/m, 'a ends lowest');
 	assert.match(f, /^ {7}1 +2 +3$/m, 'rounds on the x axis');

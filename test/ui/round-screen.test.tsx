@@ -17,8 +17,9 @@ test('the round screen shows header, heatmap, ranked candidates, the diff and th
 	const {frame} = await session();
 	const f = frame();
 	assert.match(f, /^gmpo · toy · round 1\/5 +session session-1$/m);
-	assert.match(f, /^loss a 2\.000 {2}b 2\.000 {2}budget 0\/5 rounds · 1m05s$/m);
-	assert.match(f, /Prompt heat \(v\): aggregate \(gradient\) · agreement tau 0\.80/);
+	assert.match(f, /^batch loss {2}a 2\.000 {2}b 2\.000 {2}\(this round's batch\) {2}budget 0\/5 rounds · 1m05s$/m, 'no test loss measured: the batch loss, said so');
+	assert.match(f, /^ {2}Prompt {2}aggregate \(v, gradient\) {2}agreement tau 0\.80 {2}\+helps -hurts ·negligible$/m);
+	assert.match(f, /^your decision: a accepts the top pick, Enter the selected one, \? lists every key$/m);
 	assert.match(f, /Candidates +a +b +mean Δ$/m);
 	assert.match(f, /^› 1 +c1 ~s2 Candidate text 1\. +-0\.0800 #1 +-0\.0800 #1 +-0\.0800 ✓$/m, 'changes in loss, nats/token');
 	assert.doesNotMatch(f, /%/, 'no percentage in the table');
@@ -34,14 +35,27 @@ test('the round screen shows header, heatmap, ranked candidates, the diff and th
 
 test('the detail pane scrolls to the per-judge scores: loss, change in nats/token, percentage and rank', async () => {
 	const {r, frame} = await session(makeView({heldout: ['c']}));
-	await press(r, ']', ']', ']', ']', ']');
-	const f = frame();
+	const seen: string[] = [];
+	for (let i = 0; i < 20 && (i === 0 || /^↓ \d+ more/m.test(frame())); i++) {
+		await press(r, ']');
+		seen.push(frame());
+	}
+	const f = seen.join('\n');
 	assert.match(f, /^↑ \d+ lines? above \(\[ \] scrolls\)$/m);
 	assert.match(f, /^ judge +current +c1 +Δ nats\/token +Δ % +rank$/m);
 	assert.match(f, /^ a +2\.000 +1\.920 +-0\.0800 +-4\.0% +#1$/m);
 	assert.match(f, /^ \(h\) c +2\.000 +1\.920 +-0\.0800 +-4\.0% +#1$/m, 'the held-out judge is marked');
 	await press(r, 'j');
 	assert.match(frame(), /^c2 · offline · rank 2/m, 'another selection starts at the top of its detail');
+});
+
+test('the headline is the test-split loss per judge, with its change since round 0 and the held-out judge marked', async () => {
+	const view = {...makeView({heldout: ['c'], round: 3}), test: {a: 1.5, b: 1.75, c: 2.25}, testInitial: {a: 1.6, b: 1.7, c: 2}};
+	const {frame} = await session(view);
+	const f = frame();
+	assert.match(f, /^test loss {2}a 1\.500 -0\.100 {2}b 1\.750 \+0\.0500 {2}\(h\) c 2\.250 \+0\.250$/m);
+	assert.match(f, /^\(change since round 0\) {2}\(h\) held out: never chooses/m);
+	assert.doesNotMatch(f, /batch loss/);
 });
 
 test('heatmap rows carry the sign and strength of each importance, and v cycles the lens through the judges', async () => {
@@ -51,11 +65,11 @@ test('heatmap rows carry the sign and strength of each importance, and v cycles 
 	assert.match(row('s2'), /s2 {2}✎ {3}- +-0\.17 Say something harmful 2\./, 'a weak hurter, chosen for editing: -');
 	assert.match(row('s6'), /s6 {6}--- +-0\.50 Think first 6\./, 'the strongest hurter: ---');
 	await press(r, 'v');
-	assert.match(frame(), /heat \(v\): a \(gradient\)/);
+	assert.match(frame(), /Prompt {2}a \(v, gradient\)/);
 	await press(r, 'v');
-	assert.match(frame(), /heat \(v\): b \(gradient\)/);
+	assert.match(frame(), /Prompt {2}b \(v, gradient\)/);
 	await press(r, 'v');
-	assert.match(frame(), /heat \(v\): aggregate/);
+	assert.match(frame(), /Prompt {2}aggregate \(v, gradient\)/);
 });
 
 test('decisions go to the engine: accept, pick another, freeze, mark and target, regenerate, skip, quit', async () => {

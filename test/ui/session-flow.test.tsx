@@ -31,7 +31,7 @@ test('with the real engine: two rounds decided by keys are saved, then the histo
 	const history = frame();
 	assert.match(history, /history · 2 round\(s\) done · 1 accepted/);
 	assert.match(history, /the run ended: round budget reached \(2\/2 rounds\)/);
-	assert.match(history, /Loss per judge after each round/);
+	assert.match(history, /Loss per judge by round/);
 	assert.match(history, /● a {2}○ b/);
 	assert.match(history, /round 1 accepted c\d+: /);
 	assert.match(history, /Prompt lineage/);
