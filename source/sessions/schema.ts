@@ -141,6 +141,21 @@ const freeze = z.object({
 	frozen: z.boolean(),
 });
 
+/** The last accepted change still in effect is reverted: the prompt is as it was before it. */
+const undo = z.object({
+	...header,
+	type: z.literal('undo'),
+	/** The round in progress when it was undone (that round is started again). */
+	round: round.optional(),
+});
+
+/** The session's name, as the user gave it (the id stays the folder's name). */
+const named = z.object({
+	...header,
+	type: z.literal('named'),
+	name: z.string(),
+});
+
 const note = z.object({
 	...header,
 	type: z.literal('note'),
@@ -159,6 +174,8 @@ export const eventSchema = z.discriminatedUnion('type', [
 	decision,
 	roundFinished,
 	freeze,
+	undo,
+	named,
 	note,
 ]);
 

@@ -41,6 +41,8 @@ export type CreateInput = {
 export type SessionSummary = {
 	/** Session id (folder name). */
 	id: string;
+	/** The name the user gave it, if any. */
+	name?: string;
 	/** The session folder. */
 	dir: string;
 	/** Task name. */
@@ -56,7 +58,7 @@ export type SessionSummary = {
 };
 
 /** Event types after which the log is fsynced: losing them would lose what the user decided. */
-const durable = new Set(['created', 'decision', 'round_finished', 'freeze']);
+const durable = new Set(['created', 'decision', 'round_finished', 'freeze', 'undo', 'named']);
 
 /** The sessions folder: `sessions/` of the working directory unless overridden. */
 export function sessionsDir(options: StoreOptions = {}): string {
@@ -268,10 +270,37 @@ export function listSessions(options: StoreOptions = {}): SessionSummary[] {
 		const dir = path.join(root, id);
 		try {
 			const {state} = load(dir, {});
-			return {id, dir, task: state.task.name, rounds: state.roundsDone, bestLoss: state.best?.loss, lastUpdate: state.updated};
+			return {id, name: state.name, dir, task: state.task.name, rounds: state.roundsDone, bestLoss: state.best?.loss, lastUpdate: state.updated};
 		} catch (error) {
 			if (error instanceof UserError) return {id, dir, error: error.line};
 			throw error;
 		}
 	});
+}
+
+/** Names a session (shown beside its id); an empty name removes it. Refused while the session is open elsewhere. */
+export function nameSession(id: string, name: string, options: StoreOptions = {}): void {
+	const session = openSession(id, options);
+	try {
+		session.append({type: 'named', name: name.trim()});
+	} finally {
+		session.close();
+	}
+}
+
+/** Deletes a session's folder. Refused (a UserError) while the session is open elsewhere. */
+export function deleteSession(id: string, options: StoreOptions = {}): void {
+	const dir = sessionDir(id, options);
+	if (!fs.existsSync(dir)) throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
+	const release = acquireLock(dir);
+	// Moved aside first, so a crash half-way leaves no half-deleted session that lists as damaged.
+	const trash = path.join(path.dirname(dir), `.deleting-${id}-${process.pid}`);
+	try {
+		fs.renameSync(dir, trash);
+	} catch (error) {
+		release();
+		throw error;
+	}
+	fs.rmSync(trash, {recursive: true, force: true});
+	syncDir(path.dirname(dir));
 }
