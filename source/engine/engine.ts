@@ -195,7 +195,7 @@ export class Engine implements EngineHost {
 		this.emit({type: 'note', round: open.round, level: 'info', text: `round ${open.round} was decided before the interruption; its decision stands`});
 	}
 
-	async #playRound(): Promise<'done' | 'quit'> {
+	async #playRound(): Promise<'done' | 'restart' | 'quit'> {
 		const round = this.session.state.roundsDone + 1;
 		// A fixed batch is the first round's, so the batch losses of every round are measured on the same examples.
 		const batch = sampleMinibatch(this.task.data.train.length, this.task.batchSize, this.task.seed, this.task.fixedBatch ? 1 : round);
@@ -212,6 +212,7 @@ export class Engine implements EngineHost {
 			logged: new Set(),
 			currentLogged: false,
 			notes: [],
+			outputs: new Map(),
 		};
 		// The headline is the test-split loss of the current prompt: measured once at the start of a run (and after a
 		// change between rounds), then after each round.

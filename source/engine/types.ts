@@ -8,15 +8,16 @@ import type {Aggregation, Candidate, Edit, JudgeLosses, MultiObjectiveMode, Segm
 import type {TokenUsage} from '../generators/types.js';
 
 /** What the engine is doing. */
-export type EngineStatus = 'idle' | 'evaluating' | 'attributing' | 'proposing' | 'scoring' | 'awaiting-decision' | 'applying' | 'finished';
+export type EngineStatus = 'idle' | 'evaluating' | 'attributing' | 'proposing' | 'scoring' | 'generating' | 'awaiting-decision' | 'applying' | 'finished';
 
 /** A piece of cancellable work. */
-export type WorkPhase = 'attribution' | 'proposal' | 'scoring' | 'evaluation';
+export type WorkPhase = 'attribution' | 'proposal' | 'scoring' | 'evaluation' | 'generation';
 
 /**
- * What the user (or the acceptance rule) decides while a round awaits a decision. accept, pick, edit-segment,
- * edit-prompt and skip end the round; freeze, target and regenerate change the round and await again; quit ends
- * the run, leaving the round unfinished (it is redone on resume).
+ * What the user (or the acceptance rule) decides while a round awaits a decision. accept, pick and skip end the
+ * round; edit-segment and edit-prompt add the edited prompt as a candidate, scored, to accept or not; freeze,
+ * target and regenerate change the round and await again; undo reverts the last accepted change and starts the
+ * round again; quit ends the run, leaving the round unfinished (it is redone on resume).
  */
 export type Decision =
 	| {/** Apply the top-ranked candidate. */ kind: 'accept'}
@@ -41,6 +42,8 @@ export type Decision =
 	| {/** Edit these segments instead of the weakest ones: new candidates are proposed and scored. */ kind: 'target'; /** Segment ids. */ segments: readonly string[]}
 	| {/** Propose and score new candidates for the same segments (after a cancel: finish the missing work). */ kind: 'regenerate'}
 	| {/** Keep the prompt and end the round. */ kind: 'skip'}
+	| {/** Revert the last accepted change still in effect; the round starts again on the prompt before it. */ kind: 'undo'}
+	| {/** Show the per-example view for the current prompt and this candidate (greedy outputs generated as needed). */ kind: 'examples'; /** Candidate id. */ candidate?: string}
 	| {/** Stop the run; the round in progress is redone on resume. */ kind: 'quit'};
 
 /** A candidate with its scores on the round's evaluation batch. */
@@ -149,6 +152,46 @@ export type RoundView = {
 	error?: EngineError;
 	/** Budget spent and left. */
 	budget: BudgetReport;
+	/** The per-example view, once asked for. */
+	examples?: ExamplesView;
+};
+
+/** One example of the round's batch. */
+export type ExampleRow = {
+	/** Index in the training split. */
+	index: number;
+	/** The input. */
+	input: string;
+	/** The reference output (the first objective's, for multi-objective tasks). */
+	reference: string;
+	/** Its weight r (r < 0: an output to avoid). */
+	weight: number;
+};
+
+/** What the judges make of one prompt on the batch's examples. */
+export type ExampleOutputs = {
+	/** The candidate id; undefined for the current prompt. */
+	prompt?: string;
+	/** Per judge, the greedy output of each example (aligned with the rows); absent until generated. */
+	outputs: Record<string, string[]>;
+	/** Per judge, whether each output is the reference (first lines compared, trimmed). */
+	match: Record<string, boolean[]>;
+	/** Per judge, each example's loss (nats/token), when scored. */
+	losses: Record<string, number[]>;
+};
+
+/** The per-example view: the current prompt and a candidate side by side on every example of the batch. */
+export type ExamplesView = {
+	/** The examples. */
+	rows: ExampleRow[];
+	/** Judges, selection first. */
+	judges: string[];
+	/** The objective whose references are shown (multi-objective tasks). */
+	objective?: string;
+	/** The current prompt. */
+	current: ExampleOutputs;
+	/** The candidate compared, if any. */
+	candidate?: ExampleOutputs;
 };
 
 /** A candidate the generator proposed that could not be applied. */

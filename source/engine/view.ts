@@ -8,6 +8,7 @@ import {hypervolume, paretoFront} from '../core/multi-objective.js';
 import {joinSegments} from '../core/segment.js';
 import type {Task} from '../core/task.js';
 import type {Candidate, JudgeLosses, Segment} from '../core/types.js';
+import {examplesView} from './examples.js';
 import {relativeChange} from './loss-change.js';
 import type {Measurement, Objective} from './measure.js';
 import type {RoundImportance} from './importance.js';
@@ -47,6 +48,10 @@ export type RoundWork = {
 	currentLogged: boolean;
 	/** Remarks for the user. */
 	notes: string[];
+	/** Greedy outputs per prompt text and judge, generated for the per-example view. */
+	outputs: Map<string, Record<string, string[]>>;
+	/** What the per-example view compares, once asked for. */
+	examplesFor?: {candidate?: string};
 	/** Work cancelled before it finished. */
 	cancelled?: WorkPhase;
 	/** The error that stopped the work. */
@@ -166,5 +171,6 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		cancelled: work.cancelled,
 		error: work.error,
 		budget: context.budget,
+		examples: examplesView(work, {task: context.task, objectives: context.objectives, segments: context.segments, judges}),
 	};
 }

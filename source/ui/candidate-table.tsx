@@ -27,6 +27,8 @@ type Props = {
 	heldout: readonly string[];
 	/** How the selection judges' changes are aggregated. */
 	aggregation?: Aggregation;
+	/** The filter, when one is set: its text, and how many candidates it shows of how many. */
+	filter?: {query: string; shown: number; of: number};
 	/** Selected candidate id. */
 	selected?: string;
 	/** Whether the table has the keyboard. */
@@ -68,12 +70,12 @@ export function aggregateHeading(aggregation: Aggregation | undefined, delta: st
 }
 
 /** The candidates, one row each, scrolled to keep the selection in view. */
-export const CandidateTable = memo(function CandidateTable({candidates, selection, heldout, aggregation, selected, focused, rows, width}: Props) {
+export const CandidateTable = memo(function CandidateTable({candidates, selection, heldout, aggregation, filter, selected, focused, rows, width}: Props) {
 	const {glyphs, color} = useTheme();
 	const judges = [...selection, ...heldout];
 	const heading = aggregateHeading(aggregation, glyphs.delta);
 	// The aggregate column holds "-0.0123" or its heading, whichever is wider, plus a space.
-	const aggregateWidth = Math.max(8, heading.length + 1);
+	const aggregateWidth = Math.max(9, heading.length + 1);
 	const layout = columns(width, judges.length, aggregateWidth);
 	const shownJudges = judges.slice(0, layout.shown);
 	const edit = Math.max(MIN_EDIT, width - CURSOR - RANK - aggregateWidth - AGREE - layout.judge * shownJudges.length);
@@ -93,7 +95,7 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 			<Box width={width}>
 				{cell('cursor', CURSOR, focused ? glyphs.cursor : ' ', {bold: true, color: focused ? color.accent : undefined})}
 				{cell('rank', RANK, '#', {bold: true})}
-				{cell('edit', edit, `Candidates${more}${candidates.length === 0 ? ' (none yet)' : ''}`, {bold: true, color: focused ? color.accent : undefined})}
+				{cell('edit', edit, `Candidates${more}${filter ? ` /${filter.query} (${filter.shown} of ${filter.of})` : candidates.length === 0 ? ' (none yet)' : ''}`, {bold: true, color: focused ? color.accent : undefined})}
 				{shownJudges.map(j => cell(j, layout.judge, `${heldout.includes(j) ? '(h)' : ''}${j}`, {bold: true}, true))}
 				{cell('agg', aggregateWidth, heading, {bold: true}, true)}
 				{cell('agree', AGREE, '', {})}

@@ -33,10 +33,9 @@ function toneProps(tone: Tone, color: Theme['color']): {color?: string; bold?: b
 
 const scrollKeys = `${bindingOf('detail-up').label} ${bindingOf('detail-down').label}`;
 
-/** The detail of the selection, scrolled. */
-export const DetailPane = memo(function DetailPane({lines, offset, rows, width}: Props) {
-	const {color, glyphs} = useTheme();
-	if (rows <= 0) return null;
+/** Lines and tables (DetailLine) in a pane that scrolls with `keys`. */
+export function LinesPane({lines, offset, rows, width, keys}: Props & {keys: string}) {
+	const {color} = useTheme();
 	const items: PaneItem[] = lines.map((line): PaneItem => {
 		if (!('table' in line)) return {key: line.key, node: <Text {...toneProps(line.tone, color)}>{line.text}</Text>};
 		const {columns, rows: data} = line.table;
@@ -47,12 +46,19 @@ export const DetailPane = memo(function DetailPane({lines, offset, rows, width}:
 			render: (skip, take): ReactNode => <DataTable columns={columns} rows={data.slice(Math.max(0, skip), Math.max(0, skip) + take - 1)} sizing={data} width={width} />,
 		};
 	});
+	return <ScrollPane items={items} offset={offset} rows={rows} width={width} keys={keys} />;
+}
+
+/** The detail of the selection, scrolled. */
+export const DetailPane = memo(function DetailPane({lines, offset, rows, width}: Props) {
+	const {color, glyphs} = useTheme();
+	if (rows <= 0) return null;
 	return (
 		<Box flexDirection="column" width={width} height={rows} overflow="hidden">
 			<Text color={color.muted} wrap="truncate-end">
 				{glyphs.rule.repeat(width)}
 			</Text>
-			<ScrollPane items={items} offset={offset} rows={rows - 1} width={width} keys={scrollKeys} />
+			<LinesPane lines={lines} offset={offset} rows={rows - 1} width={width} keys={scrollKeys} />
 		</Box>
 	);
 });

@@ -4,7 +4,7 @@
  * heatmap's lens.
  *
  * A selection is only kept once the user moved it, and only within its round: candidate ids start again at c1 every
- * round, so a kept "c10" would select an unrelated, worse candidate. Until the user moves, the selection follows
+ * round (and when a round starts again after an undo), so a kept "c10" would select an unrelated, worse candidate. Until the user moves, the selection follows
  * the top of the list, which is the top pick once the candidates are ranked.
  */
 import type {RoundView} from '../engine/index.js';
@@ -25,8 +25,8 @@ export type RoundCursor = {
 	marked: string[];
 	/** "aggregate" or a judge name. */
 	lens: string;
-	/** The round the selection and marks belong to. */
-	round?: number;
+	/** The start of a round the selection and marks belong to (TuiState.epoch). */
+	epoch?: number;
 };
 
 /** The cursor a round starts with: the candidates pane, nothing marked, the aggregate lens. */
@@ -36,14 +36,14 @@ export const initialCursor: RoundCursor = {pane: 'candidates', marked: [], lens:
 const NO_MARKS: string[] = [];
 
 /** The cursor's selection and marks, dropped when they belong to an earlier round than the view's. */
-function ofRound(cursor: RoundCursor, view: RoundView | undefined): RoundCursor {
-	if (!view || cursor.round === view.round) return cursor;
-	return {...cursor, candidate: undefined, segment: undefined, marked: NO_MARKS, round: view.round};
+function ofRound(cursor: RoundCursor, epoch: number): RoundCursor {
+	if (cursor.epoch === epoch) return cursor;
+	return {...cursor, candidate: undefined, segment: undefined, marked: NO_MARKS, epoch};
 }
 
 /** The cursor as shown against a view: the selection kept by id, else the top candidate and the first segment to edit. */
-export function withDefaults(cursor: RoundCursor, view: RoundView | undefined): RoundCursor {
-	const own = ofRound(cursor, view);
+export function withDefaults(cursor: RoundCursor, view: RoundView | undefined, epoch: number): RoundCursor {
+	const own = ofRound(cursor, epoch);
 	return {
 		...own,
 		candidate: keepSelection((view?.candidates ?? []).map(c => c.id), own.candidate),
@@ -56,9 +56,9 @@ export function withDefaults(cursor: RoundCursor, view: RoundView | undefined): 
  * unset, so it keeps following the top of the list (a Tab while the candidates are still being scored must not pin
  * whichever came first).
  */
-export function updateCursor(stored: RoundCursor, view: RoundView | undefined, update: (shown: RoundCursor) => RoundCursor): RoundCursor {
-	const own = ofRound(stored, view);
-	const shown = withDefaults(own, view);
+export function updateCursor(stored: RoundCursor, view: RoundView | undefined, epoch: number, update: (shown: RoundCursor) => RoundCursor): RoundCursor {
+	const own = ofRound(stored, epoch);
+	const shown = withDefaults(own, view, epoch);
 	const next = update(shown);
 	return {
 		...next,

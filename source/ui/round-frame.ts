@@ -43,8 +43,8 @@ export type FrameInput = {
 	focused: boolean;
 	/** The selected segment (the heatmap scrolls to keep it in view). */
 	selectedSegment?: string;
-	/** An inline edit replaces the status line. */
-	editing: boolean;
+	/** Lines of what replaces the status line (an inline edit, a question), if anything does. */
+	replaced?: number;
 	/** Shown on the header before the first round (e.g. the judges' context). */
 	starting?: string;
 	/** Glyphs. */
@@ -59,6 +59,15 @@ export function statusMessage(state: TuiState): Message | undefined {
 	const message = state.messages.at(-1);
 	if (state.status === 'awaiting-decision' && !message) return {level: 'info', text: 'your decision: a accepts the top pick, Enter the selected one, ? lists every key'};
 	return message;
+}
+
+/** The status of the per-example screen: its work, a cancelled generation, or a warning; not the round's prompts. */
+export function examplesMessage(state: TuiState): Message | undefined {
+	const view = state.view;
+	if (view?.error) return {level: 'error', text: view.error.message};
+	if (view?.cancelled === 'generation') return {level: 'warn', text: 'greedy outputs were cancelled: x twice asks for them again'};
+	const last = state.messages.at(-1);
+	return last && last.level !== 'info' ? last : {level: 'info', text: 'x goes back to the round; the losses are known, greedy outputs are generated here'};
 }
 
 /** The heatmap title: the lens, the method, the judges' agreement, the rows shown, what the signs mean. */
@@ -101,7 +110,7 @@ export function roundFrame(state: TuiState, input: FrameInput): RoundFrame {
 		input.glyphs,
 	);
 	const message = statusMessage(state);
-	const status = input.editing ? 1 : statusHeight(state.progress, message, width);
+	const status = input.replaced ?? statusHeight(state.progress, message, width);
 	const segments = view?.segments.length ?? 0;
 	const candidates = view?.candidates.length ?? 0;
 	const chrome = (title: number) => header.length + status + 1 + title + 1;

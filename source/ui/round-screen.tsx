@@ -34,6 +34,8 @@ type Props = {
 	help?: {offset: number};
 	/** Replaces the status line (an inline edit, a prompt). */
 	prompt?: ReactNode;
+	/** The candidates filter, when one is set: its text, and how many candidates it shows of how many. */
+	filter?: {query: string; shown: number; of: number};
 	/** Terminal size. */
 	size: TerminalSize;
 	/** The detail pane's lines (detailContent). */
@@ -47,7 +49,7 @@ type Props = {
 };
 
 /** The round in one screen. */
-export function RoundScreen({state, frame, cursor, help, prompt, size, detail, detailOffset, spin, now}: Props) {
+export function RoundScreen({state, frame, cursor, help, prompt, filter, size, detail, detailOffset, spin, now}: Props) {
 	const width = size.columns;
 	const view = state.view;
 	const {layout} = frame;
@@ -83,6 +85,7 @@ export function RoundScreen({state, frame, cursor, help, prompt, size, detail, d
 				selection={view?.selection ?? NONE}
 				heldout={view?.heldout ?? NONE}
 				aggregation={view?.aggregation}
+				filter={filter}
 				selected={cursor.candidate}
 				focused={cursor.pane === 'candidates'}
 				rows={layout.candidates}

@@ -42,7 +42,7 @@ export function statusHeight(progress: Progress | undefined, message: Message | 
 	return progress ? 1 : messageLines(message, width).length;
 }
 
-const WORDS: Record<WorkPhase, string> = {attribution: 'attributing', proposal: 'proposing candidates', scoring: 'scoring', evaluation: 'scoring the test split'};
+const WORDS: Record<WorkPhase, string> = {attribution: 'attributing', proposal: 'proposing candidates', scoring: 'scoring', evaluation: 'scoring the test split', generation: 'generating greedy outputs'};
 
 /** Work in progress, or the latest message. */
 export function StatusLine({progress, frame, now, message, width}: Props) {

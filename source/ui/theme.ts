@@ -59,6 +59,10 @@ export type Glyphs = {
 	up: string;
 	/** Content below. */
 	down: string;
+	/** An output equal to the reference. */
+	match: string;
+	/** An output that differs from the reference. */
+	miss: string;
 };
 
 /** Everything the components need to draw. */
@@ -91,6 +95,8 @@ const unicode: Glyphs = {
 	delta: 'Δ',
 	up: '↑',
 	down: '↓',
+	match: '✓',
+	miss: '✗',
 };
 
 const ascii: Glyphs = {
@@ -113,6 +119,8 @@ const ascii: Glyphs = {
 	delta: 'chg',
 	up: '^',
 	down: 'v',
+	match: 'y',
+	miss: 'n',
 };
 
 const colours: Palette = {good: 'green', bad: 'red', accent: 'cyan', muted: 'gray', warn: 'yellow'};

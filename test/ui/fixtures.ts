@@ -115,6 +115,7 @@ export function makeState(view: RoundView, extra: Partial<SessionState> = {}): S
 		rounds: [],
 		roundsDone: view.round - 1,
 		accepted: [],
+		undone: [],
 		budget: {rounds: 0, promptTokens: 0, completionTokens: 0},
 		nextSegmentNumber: view.segments.length + 1,
 		notes: [],

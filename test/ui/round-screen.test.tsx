@@ -92,7 +92,7 @@ test('decisions go to the engine: accept, pick another, freeze, mark and target,
 test('an inline edit replaces the selected segment; Esc abandons it', async () => {
 	const {engine, r, frame} = await session();
 	await press(r, KEYS.tab, 'e');
-	assert.match(frame(), /edit s2 \(Enter saves, Esc cancels, empty deletes\): Say something harmful 2\./);
+	assert.match(frame(), /^Enter scores your edit as a candidate \(nothing is applied yet\); Esc cancels; an\nempty text deletes the segment\nedit s2: Say something harmful 2\./m);
 	await press(r, KEYS.escape);
 	assert.deepEqual(engine.decisions, []);
 	await press(r, 'e', '\u0015', 'Be kind.', KEYS.enter);
