@@ -52,13 +52,13 @@ test('optimize --auto --json runs headless, saves the session and ends with the 
 	assert.deepEqual(state.task.heldout, ['c']);
 	assert.ok(state.rounds.every(r => r.testLosses && Object.keys(r.testLosses).length === 3), 'test losses after every round');
 
-	// sessions lists it; resume goes on to a new total of rounds.
+	// sessions lists it; resume --rounds 1 does one more round.
 	const list = world(deps.sessionsDir);
 	await createSessionsCommand(list).run([], {json: true});
 	const rows = JSON.parse(list.stdout.text) as {id: string; rounds: number; task: string}[];
 	assert.deepEqual(rows.map(r => [r.id, r.task, r.rounds]), [[summary.session, 'toy', 2]]);
 	const again = world(deps.sessionsDir);
-	assert.equal(await createResumeCommand(again).run([summary.session], {auto: true, json: true, rounds: '3'}), 0);
+	assert.equal(await createResumeCommand(again).run([summary.session], {auto: true, json: true, rounds: '1'}), 0);
 	const resumed = JSON.parse(again.stdout.text) as RunSummary;
 	assert.equal(resumed.rounds, 3);
 	assert.equal(resumed.heldout?.before, summary.heldout?.before, 'the initial prompt is the same');
@@ -159,4 +159,19 @@ test('optimize with an OpenAI-compatible generator (loopback server): its edits 
 	} finally {
 		await server.close();
 	}
+});
+
+test('resume --rounds N means N more rounds: a finished session goes on, and a spent one says how to continue', async () => {
+	const dir = tempDir();
+	const deps = world(path.join(dir, 'sessions'));
+	assert.equal(await createOptimizeCommand(deps).run([taskFile(dir)], {auto: true, json: true, judges: 'a,b', rounds: '2'}), 0);
+	const id = (JSON.parse(deps.stdout.text) as RunSummary).session;
+	const spent = world(deps.sessionsDir);
+	assert.equal(await createResumeCommand(spent).run([id], {auto: true, json: true}), 0);
+	assert.equal((JSON.parse(spent.stdout.text) as RunSummary).rounds, 2, 'without --rounds: the task total, already reached');
+	assert.match(spent.stderr.text, /note: the session has done 2 round\(s\); pass --rounds N to do N more/);
+	const more = world(deps.sessionsDir);
+	assert.equal(await createResumeCommand(more).run([id], {auto: true, json: true, rounds: '2'}), 0);
+	assert.equal((JSON.parse(more.stdout.text) as RunSummary).rounds, 4, '2 done + 2 more');
+	assert.match(more.stderr.text, /^round 4\/4: /m);
 });
