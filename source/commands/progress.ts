@@ -88,7 +88,7 @@ export function progressReporter(out: Output, rounds: number | undefined): {list
 				line(`round ${of()}: ${event.phase} cancelled`);
 				break;
 			case 'note':
-				line(`note: ${event.text}`);
+				line(`${event.level === 'warn' ? 'warning' : 'note'}: ${event.text}`);
 				break;
 			case 'finished':
 				line(`finished: ${event.reason}; ${event.rounds} round(s), ${event.accepted} accepted`);

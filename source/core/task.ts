@@ -79,6 +79,8 @@ export const taskSchema = z
 		rounds: z.number().int().min(1).max(1000).default(5),
 		aggregation: z.enum(['mean', 'median', 'min', 'borda']).default('mean'),
 		normalisation: z.enum(['l2', 'loss', 'none']).default('l2'),
+		/** On a transfer alarm (held-out test loss up, selection judges' down): warn, or also stop an automatic run. */
+		transferAlarm: z.enum(['warn', 'stop']).default('warn'),
 		/** The aggregate loss decrease (nats/token) the top candidate must beat to be accepted automatically. */
 		threshold: z.number().default(0),
 		seed: z.number().int().default(1),

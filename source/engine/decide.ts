@@ -16,6 +16,7 @@ import {finiteLosses} from './log-scores.js';
 import type {EngineHost} from './host.js';
 import {advance, retarget, testLosses as scoreTestSplit} from './steps.js';
 import type {Decision} from './types.js';
+import {transferAlarm} from './transfer.js';
 import {isBlocked, type RoundWork} from './view.js';
 
 /** How the round goes on: await another decision, finished, started again (after an undo), or the run ends. */
@@ -162,7 +163,12 @@ async function finish(host: EngineHost, work: RoundWork, decision: Decision, end
 	const known = finite && Object.keys(finite).length > 0 ? finite : undefined;
 	host.session.append({type: 'round_finished', round: work.round, ...(known ? {losses: known} : {}), ...(testLosses ? {testLosses} : {})});
 	host.budget.spend({rounds: 1});
-	host.emit({type: 'round-finished', round: work.round, changed: ending.action !== 'skip', losses: known, testLosses});
+	const names = (judges: readonly {info: {name: string}}[]) => judges.map(j => j.info.name);
+	const alarm = ending.action === 'skip' ? undefined : transferAlarm(work.round, work.test, testLosses, names(host.selection), names(host.heldout));
+	host.lastAlarm = alarm;
+	if (alarm) host.emit({type: 'note', round: work.round, level: 'warn', text: alarm.text});
+	host.emit({type: 'round-finished', round: work.round, changed: ending.action !== 'skip', losses: known, testLosses, alarm});
+	if (alarm && host.task.transferAlarm === 'stop' && host.automatic) host.endRun(`stopped on the transfer alarm of round ${work.round} (the task's transferAlarm is stop)`);
 	host.setStatus('idle');
 	return 'done';
 }

@@ -20,6 +20,7 @@ import {applyDecision} from './decide.js';
 import type {EngineHost, EngineSession, StepOptions} from './host.js';
 import {taskObjectives, type Objective} from './measure.js';
 import {advance, testLosses as scoreTestSplit} from './steps.js';
+import type {TransferAlarm} from './transfer.js';
 import type {Decision, EngineEvent, EngineStatus, RoundView, RunResult, WorkPhase} from './types.js';
 import {buildView, type RoundWork, type ViewContext} from './view.js';
 import {StopError, WorkRunner} from './work.js';
@@ -62,6 +63,20 @@ export class Engine implements EngineHost {
 	#running = false;
 	/** @internal Test-split loss of the current prompt, when measured. */
 	currentTest: JudgeLosses | undefined;
+	/** @internal The transfer alarm of the last round finished in this run. */
+	lastAlarm: TransferAlarm | undefined;
+
+	#ended: string | undefined;
+
+	/** @internal Ends the run after the round in progress. */
+	endRun(reason: string): void {
+		this.#ended = reason;
+	}
+
+	/** @internal Whether a rule decides (the decide option), not a person. */
+	get automatic(): boolean {
+		return this.#options.decide !== undefined;
+	}
 
 	constructor(options: EngineOptions) {
 		this.#options = options;
@@ -150,6 +165,10 @@ export class Engine implements EngineHost {
 			this.#finishDecidedRound();
 			for (;;) {
 				if (this.#stop.signal.aborted) throw this.#stop.signal.reason;
+				if (this.#ended) {
+					[ending, reason] = ['alarm', this.#ended];
+					break;
+				}
 				const exhausted = this.budget.reason();
 				if (exhausted) {
 					reason = exhausted;
@@ -223,7 +242,8 @@ export class Engine implements EngineHost {
 		}
 		work.test = this.currentTest;
 		this.session.append({type: 'round_started', round, batch, ...(work.test ? {testLosses: work.test} : {})});
-		this.emit({type: 'round-started', round, batch, test: work.test, testInitial: this.#testInitial()});
+		work.alarm = this.lastAlarm;
+		this.emit({type: 'round-started', round, batch, test: work.test, testInitial: this.#testInitial(), alarm: work.alarm});
 		await advance(this, work, false);
 		for (;;) {
 			const decision = await this.#awaitDecision(this.viewOf(work));

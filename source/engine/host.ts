@@ -9,6 +9,7 @@ import type {Generator} from '../generators/types.js';
 import type {Judge} from '../judges/types.js';
 import type {Session} from '../sessions/store.js';
 import type {Objective} from './measure.js';
+import type {TransferAlarm} from './transfer.js';
 import type {EngineEvent, EngineStatus, RoundView, WorkPhase} from './types.js';
 import type {RoundWork, ViewContext} from './view.js';
 
@@ -41,6 +42,12 @@ export type EngineHost = {
 	readonly options: StepOptions;
 	/** Test-split loss of the current prompt, when measured (set after each round, cleared when the prompt changes otherwise). */
 	currentTest: JudgeLosses | undefined;
+	/** The transfer alarm of the last round finished in this run, if it rang. */
+	lastAlarm: TransferAlarm | undefined;
+	/** Whether decisions are taken by a rule (--auto), not a person. */
+	readonly automatic: boolean;
+	/** Ends the run after this round (RunResult ending 'alarm'). */
+	endRun(reason: string): void;
 	emit(event: EngineEvent): void;
 	setStatus(status: EngineStatus): void;
 	viewOf(work: RoundWork): RoundView;

@@ -6,6 +6,7 @@ import type {AcceptDecision} from '../core/accept.js';
 import type {BudgetLimits, BudgetSpent} from '../core/budget.js';
 import type {Aggregation, Candidate, Edit, JudgeLosses, MultiObjectiveMode, Segment, SegmentImportance} from '../core/types.js';
 import type {TokenUsage} from '../generators/types.js';
+import type {TransferAlarm} from './transfer.js';
 
 /** What the engine is doing. */
 export type EngineStatus = 'idle' | 'evaluating' | 'attributing' | 'proposing' | 'scoring' | 'generating' | 'awaiting-decision' | 'applying' | 'finished';
@@ -154,6 +155,8 @@ export type RoundView = {
 	budget: BudgetReport;
 	/** The per-example view, once asked for. */
 	examples?: ExamplesView;
+	/** The transfer alarm of the round before, when it rang. */
+	alarm?: TransferAlarm;
 };
 
 /** One example of the round's batch. */
@@ -209,6 +212,8 @@ export type EngineEvent =
 			type: 'round-started';
 			/** Round number. */
 			round: number;
+			/** The transfer alarm of the round before, when it rang. */
+			alarm?: TransferAlarm;
 			/** Minibatch indices. */
 			batch: number[];
 			/** Test-split loss of the prompt the round starts with, when measured. */
@@ -286,6 +291,8 @@ export type EngineEvent =
 			losses?: JudgeLosses;
 			/** Test-split loss per judge, when measured. */
 			testLosses?: JudgeLosses;
+			/** The transfer alarm, when it rang for this round. */
+			alarm?: TransferAlarm;
 	  }
 	| {type: 'cancelled'; /** Round number. */ round: number; /** The work that was cancelled. */ phase: WorkPhase}
 	| {type: 'note'; /** Round number, if any. */ round?: number; /** The remark. */ text: string; /** Severity. */ level: 'info' | 'warn'}
@@ -304,8 +311,8 @@ export type EngineEvent =
 export type RunResult = {
 	/** Why it ended. */
 	reason: string;
-	/** How: the budget ran out, the user quit, or the run was stopped (signal, stop()). */
-	ending: 'budget' | 'quit' | 'stopped';
+	/** How: the budget ran out, the user quit, the run was stopped (signal, stop()), or a transfer alarm ended it. */
+	ending: 'budget' | 'quit' | 'stopped' | 'alarm';
 	/** Rounds done in the session. */
 	rounds: number;
 	/** Accepted changes in the session. */

@@ -9,6 +9,7 @@ import {joinSegments} from '../core/segment.js';
 import type {Task} from '../core/task.js';
 import type {Candidate, JudgeLosses, Segment} from '../core/types.js';
 import {examplesView} from './examples.js';
+import type {TransferAlarm} from './transfer.js';
 import {relativeChange} from './loss-change.js';
 import type {Measurement, Objective} from './measure.js';
 import type {RoundImportance} from './importance.js';
@@ -32,6 +33,8 @@ export type RoundWork = {
 	current: JudgeLosses;
 	/** Test-split loss of the current prompt per judge, when measured. */
 	test?: JudgeLosses;
+	/** The transfer alarm of the round before, when it rang. */
+	alarm?: TransferAlarm;
 	/** Per judge and objective, for the current prompt. */
 	currentObjectives: Record<string, Record<string, number>>;
 	/** Loss per judge and example of the current prompt (selection judges), for the hard examples. */
@@ -160,6 +163,7 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		current: work.current,
 		test: work.test,
 		testInitial: context.testInitial,
+		alarm: work.alarm,
 		currentObjectives,
 		candidates: [...ranked, ...rest],
 		ranking,

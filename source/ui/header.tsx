@@ -8,6 +8,7 @@ import {Box, Text} from 'ink';
 import {memo} from 'react';
 import type {BudgetReport} from '../engine/types.js';
 import {formatChange} from '../engine/loss-change.js';
+import type {TransferAlarm} from '../engine/transfer.js';
 import {flowChunks, type Chunk} from './flow.js';
 import {formatCount, formatDuration, formatLoss} from './format.js';
 import type {Glyphs, Palette} from './theme.js';
@@ -39,6 +40,8 @@ export type HeaderInput = {
 	budget?: BudgetReport;
 	/** Shown when no round has started (e.g. each judge's context length). */
 	starting?: string;
+	/** The transfer alarm of the round before, when it rang. */
+	alarm?: TransferAlarm;
 };
 
 function budgetText(budget: BudgetReport | undefined, sep: string): string | undefined {
@@ -77,6 +80,10 @@ export function headerLines(input: HeaderInput, width: number, glyphs: Glyphs): 
 	}
 	if (since) chunks.push({text: '(change since round 0)', style: {color: 'muted'}});
 	if (input.heldout.length > 0) chunks.push({text: '(h) held out: never chooses', style: {color: 'muted'}});
+	if (input.alarm) {
+		const rose = Object.entries(input.alarm.rose).map(([j, v]) => `(h) ${j} ${formatChange(v.after - v.before)}`);
+		chunks.push({text: `! transfer alarm (round ${input.alarm.round}): ${rose.join(', ')} while the selection judges fell ${formatChange(input.alarm.selection.after - input.alarm.selection.before)}`, style: {color: 'warn', bold: true}});
+	}
 	else if (!test && input.round !== undefined) chunks.push({text: "(this round's batch)", style: {color: 'muted'}});
 	const budget = budgetText(input.budget, glyphs.sep);
 	if (budget) chunks.push({text: budget, style: {color: 'muted'}});

@@ -4,6 +4,8 @@
  * initial prompt, segment by segment; the accepted changes, undone ones marked; and the lineage of every segment.
  */
 import type {Segment} from '../core/types.js';
+import {heldoutJudges} from '../engine/report.js';
+import {transferAlarm} from '../engine/transfer.js';
 import type {SessionState} from '../sessions/replay.js';
 import {editSummary, promptDiff} from './diff.js';
 import type {Tone} from './detail-content.js';
@@ -44,6 +46,16 @@ export function historyContent(state: SessionState, width: number, ended: boolea
 	for (const a of steps) {
 		const what = a.action === 'edit' ? (a.edits.length > 0 ? `by hand: ${editSummary(a.edits)}` : 'prompt edited by hand') : `${a.action === 'accept' ? 'accepted' : 'picked'} ${a.candidate}: ${editSummary(a.edits)}`;
 		wrapped(out, `a${a.seq}`, `round ${a.round} ${what}${a.undone ? ` (${a.undone})` : ''}`, a.undone ? 'muted' : 'plain', width);
+	}
+	const held = heldoutJudges(state);
+	const selection = state.judges.filter(j => !held.includes(j));
+	const alarms = state.rounds.flatMap(r => {
+		const alarm = r.decision?.action === 'skip' ? undefined : transferAlarm(r.round, r.testBefore, r.testLosses, selection, held);
+		return alarm ? [alarm] : [];
+	});
+	if (alarms.length > 0) {
+		wrapped(out, 'alarms', `Transfer alarms (${alarms.length}): held-out test loss up while the selection judges' went down`, 'title', width);
+		for (const a of alarms) wrapped(out, `alarm${a.round}`, a.text, 'bad', width);
 	}
 	wrapped(out, 'lin', 'Prompt lineage (ids are never reused: a gap is a deleted segment or an id a candidate took)', 'title', width);
 	const gone = deletions(state);

@@ -105,6 +105,7 @@ export function roundFrame(state: TuiState, input: FrameInput): RoundFrame {
 			heldout: view?.heldout ?? [],
 			budget: view?.budget,
 			starting: input.starting,
+			alarm: view?.alarm,
 		},
 		width,
 		input.glyphs,

@@ -141,7 +141,7 @@ export function reduceTui(state: TuiState, event: EngineEvent, facts: EngineFact
 			return {...state, status: event.status, progress: event.status === 'applying' ? state.progress : progress};
 		}
 		case 'round-started':
-			return {...state, epoch: state.epoch + 1, round: event.round, view: {...emptyView(event.round, event.batch, facts), test: event.test, testInitial: event.testInitial}, progress: undefined};
+			return {...state, epoch: state.epoch + 1, round: event.round, view: {...emptyView(event.round, event.batch, facts), test: event.test, testInitial: event.testInitial, alarm: event.alarm}, progress: undefined};
 		case 'progress': {
 			const same = state.progress?.phase === event.phase;
 			return {...state, progress: {phase: event.phase, done: event.done, total: event.total, startedAt: same ? state.progress!.startedAt : facts.now}};

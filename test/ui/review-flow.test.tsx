@@ -114,3 +114,11 @@ test('x opens the per-example view: each judge\'s output beside the reference, e
 	await press(r, 'x');
 	assert.match(frame(), /Candidates/, 'x goes back to the round');
 });
+
+test('the transfer alarm of the round before is on the round screen', async () => {
+	const view = {...makeView({heldout: ['c'], round: 2}), alarm: {round: 1, rose: {c: {before: 1, after: 1.2}}, selection: {before: 2.5, after: 2.4}, text: 'transfer alarm after round 1'}};
+	const {engine, frame} = await session(view);
+	engine.await(view);
+	await flush();
+	assert.match(frame().replace(/\n/g, ' '), /! transfer alarm \(round 1\): \(h\) c \+0\.200 while the selection judges fell -0\.100/);
+});
