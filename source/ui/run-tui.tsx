@@ -123,6 +123,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	if (active) {
 		const id = active.engine.session.id;
 		stderr.write(`session ${id} saved; continue with: gmpo resume ${id}\n`);
+		// What the user came for stays on the terminal once the screen is gone.
+		if (signalled !== 'SIGHUP') stdout.write(`current prompt of session ${id}:\n${active.engine.segments.map(s => s.text).join('')}\n`);
 	}
 	return signalled ? 130 : 0;
 }
