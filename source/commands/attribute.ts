@@ -12,7 +12,7 @@ import {attributePrompt, scorePrompt, taskObjectives} from '../engine/measure.js
 import {displayPath, loadTask} from '../tasks/load-task.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {expectArgs, listFlag, stringFlag} from './flags.js';
-import {table} from './table.js';
+import {dataTable, table} from './table.js';
 import type {Command, Flags} from './types.js';
 
 const attributeUsage = 'gmpo attribute <task> [--judges a,b] [--method gradient|loo] [--json]';
@@ -120,7 +120,7 @@ export function createScoreCommand(overrides: Partial<CommandDeps> = {}): Comman
 				}
 				deps.stdout.write(`task ${task.name}: ${split} split, ${examples.length} example(s), ${segments.length} segments\n`);
 				const rows = set.judges.map(j => [j.info.name, j.info.heldout ? 'yes' : '', m.losses[j.info.name]!.toFixed(4)]);
-				deps.stdout.write(table(['JUDGE', 'HELD OUT', 'LOSS (nats/token)'], rows));
+				deps.stdout.write(await dataTable(['JUDGE', 'HELD OUT', 'LOSS (nats/token)'], rows));
 				return 0;
 			} finally {
 				await set.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
+import {createScoreCommand} from '../../source/commands/attribute.js';
 import {createConfigCommand} from '../../source/commands/config.js';
 import {createEvalCommand} from '../../source/commands/eval.js';
 import {createOptimizeCommand, createResumeCommand} from '../../source/commands/optimize.js';
@@ -64,7 +65,8 @@ test('optimize --auto --json runs headless, saves the session and ends with the 
 	assert.equal(resumed.heldout?.before, summary.heldout?.before, 'the initial prompt is the same');
 	const text = world(deps.sessionsDir);
 	await createSessionsCommand(text).run([], {});
-	assert.match(text.stdout.text, /^ID\s+TASK\s+ROUNDS\s+BEST LOSS\s+LAST UPDATE\n\S+\s+toy\s+3\s+\d+\.\d{4}\s+\d{4}-/);
+	assert.match(text.stdout.text, /^│ ID +│ TASK │ ROUNDS │ BEST LOSS │ LAST UPDATE +│$/m, 'an ink-table');
+	assert.match(text.stdout.text, /^│ \S+ │ toy +│ +3 │ +\d+\.\d{4} │ \d{4}-\S+ │$/m);
 });
 
 test('eval reports the test loss and exact match per judge, held-out judges included', async () => {
@@ -81,7 +83,9 @@ test('eval reports the test loss and exact match per judge, held-out judges incl
 	const plain = world(deps.sessionsDir);
 	fs.writeFileSync(prompt, 'Answer briefly.');
 	await createEvalCommand(plain).run([taskFile(dir)], {prompt});
-	assert.match(plain.stdout.text, /^JUDGE\s+HELD OUT\s+LOSS\s+EXACT MATCH\na\s+1\.6000\s+0\.0% of 2\nb\s+1\.6000\s+0\.0% of 2\n$/m);
+	assert.match(plain.stdout.text, /^│ JUDGE │ HELD OUT │ LOSS \(nats\/token\) │ EXACT MATCH │$/m, 'an ink-table');
+	assert.match(plain.stdout.text, /^│ a +│ +│ +1\.6000 │ +0\.0% of 2 │$/m);
+	assert.match(plain.stdout.text, /^│ b +│ +│ +1\.6000 │ +0\.0% of 2 │$/m);
 });
 
 test('interactive mode on a terminal needs the TUI; without a terminal the run is headless', async () => {
@@ -174,4 +178,13 @@ test('resume --rounds N means N more rounds: a finished session goes on, and a s
 	assert.equal(await createResumeCommand(more).run([id], {auto: true, json: true, rounds: '2'}), 0);
 	assert.equal((JSON.parse(more.stdout.text) as RunSummary).rounds, 4, '2 done + 2 more');
 	assert.match(more.stderr.text, /^round 4\/4: /m);
+});
+
+test('score prints the loss per judge as a table, held-out judges marked', async () => {
+	const dir = tempDir();
+	const deps = world(path.join(dir, 'sessions'));
+	assert.equal(await createScoreCommand(deps).run([taskFile(dir)], {judges: 'a,b'}), 0);
+	assert.match(deps.stdout.text, /^task toy: test split, 2 example\(s\), 4 segments$/m);
+	assert.match(deps.stdout.text, /^│ JUDGE │ HELD OUT │ LOSS \(nats\/token\) │$/m);
+	assert.match(deps.stdout.text, /^│ a +│ +│ +\d+\.\d{4} │$/m);
 });
