@@ -8,6 +8,7 @@ import {resolveJudge} from '../judges/judge-set.js';
 import {importLlama2c} from '../judges/llama2c-import.js';
 import {OnnxJudge} from '../judges/onnx-judge.js';
 import {OrtPool} from '../judges/pool.js';
+import {dataTable} from './table.js';
 import type {Command, Flags} from './types.js';
 
 function needArgs(args: string[], count: number, usage: string): void {
@@ -16,20 +17,20 @@ function needArgs(args: string[], count: number, usage: string): void {
 	}
 }
 
-function printCheck(r: CheckReport): void {
-	const lines = [
-		`judge        ${r.name} (${r.family})${r.heldout ? ', held out' : ''}`,
-		`parameters   ${r.parameters.toLocaleString('en-US')}`,
-		`vocabulary   ${r.vocabSize}`,
-		`context      ${r.contextLength ?? 'unknown'} tokens`,
-		`gradients    ${r.gradient.available ? 'available (one forward + one backward pass)' : `not available: ${r.gradient.reason} (leave-one-out is used)`}`,
-		`sample loss  ${r.sampleLoss.toFixed(4)} nats/token`,
+async function printCheck(r: CheckReport): Promise<void> {
+	const rows = [
+		['judge', `${r.name} (${r.family})${r.heldout ? ', held out' : ''}`],
+		['parameters', r.parameters.toLocaleString('en-US')],
+		['vocabulary', String(r.vocabSize)],
+		['context', `${r.contextLength ?? 'unknown'} tokens`],
+		['gradients', r.gradient.available ? 'available (one forward + one backward pass)' : `not available: ${r.gradient.reason} (leave-one-out is used)`],
+		['sample loss', `${r.sampleLoss.toFixed(4)} nats/token`],
 	];
 	if (r.spotCheck) {
 		const s = r.spotCheck;
-		lines.push(`spot check   segment ${s.segment}: gradient ${s.gradient.toExponential(3)}, finite difference ${s.finiteDifference.toExponential(3)} (relative error ${(100 * s.relativeError).toFixed(2)}%) ${s.ok ? 'ok' : 'MISMATCH'}`);
+		rows.push(['spot check', `segment ${s.segment}: gradient ${s.gradient.toExponential(3)}, finite difference ${s.finiteDifference.toExponential(3)} (relative error ${(100 * s.relativeError).toFixed(2)}%) ${s.ok ? 'ok' : 'MISMATCH'}`]);
 	}
-	process.stdout.write(`${lines.join('\n')}\n`);
+	process.stdout.write(await dataTable(['CHECK', 'RESULT'], rows));
 }
 
 export const judgesCheckCommand: Command = {
@@ -43,7 +44,7 @@ export const judgesCheckCommand: Command = {
 			if (flags.json) {
 				process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 			} else {
-				printCheck(report);
+				await printCheck(report);
 			}
 			return report.spotCheck && !report.spotCheck.ok ? 1 : 0;
 		} finally {
