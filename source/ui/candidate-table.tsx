@@ -4,9 +4,8 @@
  * selection judge ranks the candidate first. Before ranking, a judge's cell shows the raw loss as it arrives ("…"
  * until then). Percentages are left to the detail pane, and only where a loss is well away from zero.
  *
- * Drawn with Ink boxes, not ink-table: ink-table 3 is CommonJS and require()s ink, which Node cannot do for ink 6
- * (an ES module graph with top-level await, from yoga-layout), so it fails to load with ERR_REQUIRE_ASYNC_MODULE. It
- * would also spend two lines per row on borders, which an 80x24 screen cannot afford.
+ * Drawn with Ink boxes rather than ink-table (used for the plain data tables, see ink-table.tsx): each row carries a
+ * cursor, a selection highlight and a colour per cell, and takes exactly one line, which an 80x24 screen needs.
  */
 import {Box, Text} from 'ink';
 import {memo} from 'react';
