@@ -38,7 +38,7 @@ export type HeaderInput = {
 	heldout: readonly string[];
 	/** Budget spent and its limits. */
 	budget?: BudgetReport;
-	/** Shown when no round has started (e.g. each judge's context length). */
+	/** Shown before the first candidates (each judge's context length). */
 	starting?: string;
 	/** The transfer alarm of the round before, when it rang. */
 	alarm?: TransferAlarm;
@@ -87,7 +87,7 @@ export function headerLines(input: HeaderInput, width: number, glyphs: Glyphs): 
 	else if (!test && input.round !== undefined) chunks.push({text: "(this round's batch)", style: {color: 'muted'}});
 	const budget = budgetText(input.budget, glyphs.sep);
 	if (budget) chunks.push({text: budget, style: {color: 'muted'}});
-	if (input.round === undefined && input.starting) chunks.push({text: input.starting, style: {color: 'muted'}});
+	if (input.starting) chunks.push({text: input.starting, style: {color: 'muted'}});
 	lines.push(...flowChunks(chunks, width));
 	return lines;
 }

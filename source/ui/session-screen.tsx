@@ -58,6 +58,12 @@ function matches(c: RoundView['candidates'][number], query: string): boolean {
 /** What an inline edit does, said above the field. */
 const EDIT_HINT = 'Enter scores your edit as a candidate (nothing is applied yet); Esc cancels; an empty text deletes the segment';
 
+/** Each judge's context, shown until the first candidates arrive: what fits is the first thing a long prompt hits. */
+function contextText(engine: TuiEngine): string {
+	const judges = [...engine.selection, ...engine.heldout].map(j => `${j.info.heldout ? '(h) ' : ''}${j.info.name} ${j.info.contextLength ?? '?'}`);
+	return `context (tokens for prompt, input and target): ${judges.join(', ')}`;
+}
+
 type Scrolls = {history: number; examples: number; detail: {key: string; offset: number}};
 
 /** The round, history and examples screens of one session. */
@@ -101,6 +107,7 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		lens: shown.lens,
 		focused: shown.pane === 'segments',
 		selectedSegment: shown.segment,
+		starting: view && view.candidates.length > 0 ? undefined : contextText(engine),
 		replaced: mode.confirm
 			? wrapLines(confirmText(mode.confirm.question), size.columns).length
 			: mode.edit

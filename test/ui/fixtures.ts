@@ -141,8 +141,8 @@ export class FakeEngine implements TuiEngine {
 
 	constructor(view: RoundView, state: SessionState = makeState(view)) {
 		this.session = {id: state.id, state};
-		this.selection = view.selection.map(name => ({info: {name, heldout: false}}));
-		this.heldout = view.heldout.map(name => ({info: {name, heldout: true}}));
+		this.selection = view.selection.map(name => ({info: {name, heldout: false, contextLength: 256}}));
+		this.heldout = view.heldout.map(name => ({info: {name, heldout: true, contextLength: 128}}));
 	}
 
 	get segments(): Segment[] {

@@ -122,3 +122,15 @@ test('the transfer alarm of the round before is on the round screen', async () =
 	await flush();
 	assert.match(frame().replace(/\n/g, ' '), /! transfer alarm \(round 1\): \(h\) c \+0\.200 while the selection judges fell -0\.100/);
 });
+
+test('before the first candidates the header shows each judge\'s context', async () => {
+	const view = makeView({heldout: ['c']});
+	const {engine, frame} = await session(view);
+	engine.emit({type: 'round-started', round: 1, batch: [0]});
+	engine.emit({type: 'status', status: 'attributing'});
+	await flush();
+	assert.match(frame().replace(/\n/g, ' '), /context \(tokens for prompt, input and target\): a 256, b 256, \(h\) c 128/);
+	engine.await(view);
+	await flush();
+	assert.doesNotMatch(frame(), /context \(tokens/, 'gone once there are candidates');
+});
