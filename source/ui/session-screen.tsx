@@ -100,23 +100,30 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		const withNotice = notice ? {...state, messages: [...state.messages, {level: 'info' as const, text: notice}]} : state;
 		return view === state.view ? withNotice : {...withNotice, view};
 	}, [state, notice, view]);
-	const frame = roundFrame(stateShown, {
-		task: session.state.task.name,
-		session: session.id,
-		size,
-		lens: shown.lens,
-		focused: shown.pane === 'segments',
-		selectedSegment: shown.segment,
-		starting: view && view.candidates.length > 0 ? undefined : contextText(engine),
-		replaced: mode.confirm
-			? wrapLines(confirmText(mode.confirm.question), size.columns).length
-			: mode.edit
-				? 1 + wrapLines(EDIT_HINT, size.columns).length
-				: mode.filter?.typing
-					? 1
-					: undefined,
-		glyphs,
-	});
+	const replaced = mode.confirm
+		? wrapLines(confirmText(mode.confirm.question), size.columns).length
+		: mode.edit
+			? 1 + wrapLines(EDIT_HINT, size.columns).length
+			: mode.filter?.typing
+				? 1
+				: undefined;
+	const starting = view && view.candidates.length > 0 ? undefined : contextText(engine);
+	// Measured once per change of what it depends on: moving the candidate selection does not re-measure it.
+	const frame = useMemo(
+		() =>
+			roundFrame(stateShown, {
+				task: session.state.task.name,
+				session: session.id,
+				size,
+				lens: shown.lens,
+				focused: shown.pane === 'segments',
+				selectedSegment: shown.segment,
+				starting,
+				replaced,
+				glyphs,
+			}),
+		[stateShown, session, size, shown.lens, shown.pane, shown.segment, starting, replaced, glyphs],
+	);
 	const {layout} = frame;
 	const detailKey = `${shown.pane}:${shown.pane === 'candidates' ? shown.candidate : shown.segment}`;
 	const detail = useMemo(
@@ -145,11 +152,12 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	const ended = end !== undefined;
 	const banner = end ? endBanner(end, session.id) : undefined;
 	const history = useMemo(() => (mode.screen === 'history' ? historyContent(session.state, size.columns, ended) : []), [mode.screen, session.state, session.state.lastSeq, size.columns, ended]);
-	const historyMax = clampOffset(Number.MAX_SAFE_INTEGER, history.length, historyLayout(session.state, size, banner, glyphs, notice).listRows);
+	// Scroll limits are worked out when a key asks, not on every frame.
+	const historyMax = () => clampOffset(Number.MAX_SAFE_INTEGER, history.length, historyLayout(session.state, size, banner, glyphs, notice).listRows);
 	const examples = useMemo(() => (view?.examples ? examplesContent(view.examples, size.columns, glyphs, view.heldout) : undefined), [view?.examples, view?.heldout, size.columns, glyphs]);
 	const examplesTitle = ['gmpo', session.state.task.name, state.round === undefined ? 'starting' : `round ${state.round}`, 'examples (x goes back)'].join(glyphs.sep);
 	const message = examplesMessage(stateShown);
-	const examplesMax = clampOffset(Number.MAX_SAFE_INTEGER, (examples ?? []).reduce((n, l) => n + detailHeight(l), 0), examplesRows(examplesTitle, state.progress, message, size));
+	const examplesMax = () => clampOffset(Number.MAX_SAFE_INTEGER, (examples ?? []).reduce((n, l) => n + detailHeight(l), 0), examplesRows(examplesTitle, state.progress, message, size));
 	useRoundKeys({
 		engine,
 		state,
@@ -161,10 +169,10 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 		scroll: (list, delta) =>
 			setScrolls(s => {
 				if (list === 'detail') return {...s, detail: {key: detailKey, offset: Math.max(0, Math.min(detailMax, detailOffset + delta))}};
-				const max = list === 'history' ? historyMax : examplesMax;
+				const max = list === 'history' ? historyMax() : examplesMax();
 				return {...s, [list]: Math.max(0, Math.min(max, Math.min(s[list], max) + delta))};
 			}),
-		helpMax: helpMaxOffset(mode.screen, size.columns, usableRows(size.rows) - 2, glyphs),
+		helpMax: () => helpMaxOffset(mode.screen, size.columns, usableRows(size.rows) - 2, glyphs),
 		page: Math.max(1, mode.screen !== 'round' ? size.rows - 10 : shown.pane === 'candidates' ? layout.candidates - 1 : layout.segments - 1),
 		notify: setNotice,
 		editPrompt,
@@ -174,10 +182,10 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	});
 	const help = mode.help ? {offset: mode.helpOffset ?? 0} : undefined;
 	if (mode.screen === 'history') {
-		return <HistoryScreen state={session.state} scroll={Math.min(scrolls.history, historyMax)} help={help} banner={banner} notice={notice} ended={ended} size={size} />;
+		return <HistoryScreen state={session.state} scroll={Math.min(scrolls.history, historyMax())} help={help} banner={banner} notice={notice} ended={ended} size={size} />;
 	}
 	if (mode.screen === 'examples') {
-		return <ExamplesScreen title={examplesTitle} lines={examples} offset={Math.min(scrolls.examples, examplesMax)} progress={state.progress} message={message} spin={spin} now={Date.now()} help={help} size={size} />;
+		return <ExamplesScreen title={examplesTitle} lines={examples} offset={Math.min(scrolls.examples, examplesMax())} progress={state.progress} message={message} spin={spin} now={Date.now()} help={help} size={size} />;
 	}
 	let prompt;
 	if (mode.confirm) prompt = <ConfirmLine question={mode.confirm.question} width={size.columns} />;

@@ -53,7 +53,7 @@ export type RoundKeysContext = {
 	/** Rows a page moves. */
 	page: number;
 	/** Lines the help overlay can scroll. */
-	helpMax: number;
+	helpMax: () => number;
 	/** Says something in the status line. */
 	notify: (text: string | undefined) => void;
 	/** Opens the whole prompt in $EDITOR; the new text, or undefined when unchanged or aborted. */
@@ -109,7 +109,7 @@ function handleKey(ctx: RoundKeysContext, input: string, key: Key, takeRest: () 
 	const view = state.view;
 	const segment = view?.segments.find(s => s.id === cursor.segment);
 	const move = (delta: number) => {
-		if (mode.help) return ctx.setMode(m => ({...m, helpOffset: Math.max(0, Math.min(ctx.helpMax, (m.helpOffset ?? 0) + delta))}));
+		if (mode.help) return ctx.setMode(m => ({...m, helpOffset: Math.max(0, Math.min(ctx.helpMax(), (m.helpOffset ?? 0) + delta))}));
 		if (scope !== 'round') return ctx.scroll(scope, delta);
 		const ids = cursor.pane === 'candidates' ? ctx.candidateIds() : (view?.segments ?? []).map(s => s.id);
 		const next = moveSelection(ids, cursor.pane === 'candidates' ? cursor.candidate : cursor.segment, delta);

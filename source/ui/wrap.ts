@@ -7,14 +7,19 @@ import cliTruncate from 'cli-truncate';
 import stringWidth from 'string-width';
 import wrapAnsi from 'wrap-ansi';
 
+/** Printable ASCII only: one cell per character, measured without string-width (the common case, and a hot path). */
+const PLAIN = /^[\x20-\x7e]*$/;
+
 /** Width of a text in terminal cells. */
 export function cellWidth(text: string): number {
-	return stringWidth(text);
+	return PLAIN.test(text) ? text.length : stringWidth(text);
 }
 
 /** The lines `text` takes at `width` cells: words wrap, words longer than a line are broken. */
 export function wrapLines(text: string, width: number): string[] {
 	if (text === '') return [''];
+	// A line that fits is returned as it is (trimmed, as wrap-ansi would): most lines fit, and wrapping is costly.
+	if (!text.includes('\n') && cellWidth(text) <= width) return [text.trim()];
 	return wrapAnsi(text, Math.max(1, width), {hard: true, trim: true, wordWrap: true}).split('\n');
 }
 
