@@ -74,7 +74,7 @@ export function headerLines(input: HeaderInput, width: number, glyphs: Glyphs): 
 		const held = input.heldout.includes(j);
 		const value = losses[j];
 		const start = test ? input.testInitial?.[j] : undefined;
-		const change = value !== undefined && start !== undefined && input.round !== undefined && input.round > 1 ? ` ${formatChange(value - start)}` : '';
+		const change = value !== undefined && start !== undefined && input.round !== undefined && input.round > 1 ? ` (${formatChange(value - start)})` : '';
 		since ||= change !== '';
 		chunks.push({text: `${held ? '(h) ' : ''}${j} ${value === undefined ? glyphs.ellipsis : formatLoss(value)}${change}`, style: held ? {color: 'muted'} : {bold: true}});
 	}

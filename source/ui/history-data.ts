@@ -18,8 +18,9 @@ export type LossHistory = {
 /** The judges' losses at round 0 and after each finished round. */
 export function lossHistory(state: SessionState): LossHistory {
 	const finished = state.rounds.filter(r => r.finished !== undefined);
-	const test = finished.length > 0 && finished.every(r => r.testLosses !== undefined);
 	const first = state.rounds[0];
+	// The test split when it was measured from round 0 on (or, in older sessions, after every round).
+	const test = (first?.testBefore !== undefined || finished.length > 0) && finished.every(r => r.testLosses !== undefined);
 	// Round 0: the initial prompt, as the first round measured it before changing anything.
 	const start = test ? first?.testBefore : first?.losses;
 	const zero = start ? [{round: 0, losses: start}] : [];

@@ -53,7 +53,7 @@ test('the headline is the test-split loss per judge, with its change since round
 	const view = {...makeView({heldout: ['c'], round: 3}), test: {a: 1.5, b: 1.75, c: 2.25}, testInitial: {a: 1.6, b: 1.7, c: 2}};
 	const {frame} = await session(view);
 	const f = frame();
-	assert.match(f, /^test loss {2}a 1\.500 -0\.100 {2}b 1\.750 \+0\.0500 {2}\(h\) c 2\.250 \+0\.250$/m);
+	assert.match(f, /^test loss {2}a 1\.500 \(-0\.100\) {2}b 1\.750 \(\+0\.0500\) {2}\(h\) c 2\.250 \(\+0\.250\)$/m);
 	assert.match(f, /^\(change since round 0\) {2}\(h\) held out: never chooses/m);
 	assert.doesNotMatch(f, /batch loss/);
 });
