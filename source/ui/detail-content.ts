@@ -18,7 +18,13 @@ import {wrapLines} from './wrap.js';
 export type Tone = 'title' | 'good' | 'bad' | 'muted' | 'plain';
 
 /** A line of text, or a table (a heading line plus one line per row). */
-export type DetailLine = {key: string; text: string; tone: Tone} | {key: string; table: {columns: TableColumn[]; rows: Record<string, string>[]}};
+export type DetailLine =
+	| {key: string; text: string; tone: Tone}
+	| {
+			key: string;
+			/** The rows, and the rows the column widths come from (default: its own), so tables of one view line up. */
+			table: {columns: TableColumn[]; rows: Record<string, string>[]; sizing?: Record<string, string>[]};
+	  };
 
 /** What the content is about. */
 export type DetailInput = {

@@ -38,12 +38,12 @@ export function LinesPane({lines, offset, rows, width, keys}: Props & {keys: str
 	const {color} = useTheme();
 	const items: PaneItem[] = lines.map((line): PaneItem => {
 		if (!('table' in line)) return {key: line.key, node: <Text {...toneProps(line.tone, color)}>{line.text}</Text>};
-		const {columns, rows: data} = line.table;
+		const {columns, rows: data, sizing = data} = line.table;
 		return {
 			key: line.key,
 			height: detailHeight(line),
 			// A table scrolled into keeps its heading: it takes the place of the first row shown.
-			render: (skip, take): ReactNode => <DataTable columns={columns} rows={data.slice(Math.max(0, skip), Math.max(0, skip) + take - 1)} sizing={data} width={width} />,
+			render: (skip, take): ReactNode => <DataTable columns={columns} rows={data.slice(Math.max(0, skip), Math.max(0, skip) + take - 1)} sizing={sizing} width={width} />,
 		};
 	});
 	return <ScrollPane items={items} offset={offset} rows={rows} width={width} keys={keys} />;

@@ -39,6 +39,7 @@ export function examplesContent(view: ExamplesView, width: number, glyphs: Glyph
 	wrapped(out, 'title', `${view.rows.length} examples of this round's batch: the current prompt${c ? ` and ${name}` : ''}${view.objective ? ` (references of objective ${view.objective})` : ''}`, 'title', width);
 	wrapped(out, 'summary', `exact match${c ? ` (current -> ${name})` : ''}: ${summary.join(glyphs.sep)}`, 'plain', width);
 	wrapped(out, 'legend', `${glyphs.match} output = reference (first line, trimmed), ${glyphs.miss} differs, … not generated yet; loss in nats/token; ${glyphs.delta} = ${name} minus current (negative = better)`, 'muted', width);
+	const tables: {columns: TableColumn[]; rows: Record<string, string>[]; sizing?: Record<string, string>[]}[] = [];
 	view.rows.forEach((row, e) => {
 		const avoid = row.weight < 0 ? ` (r=${row.weight}: an output to avoid)` : '';
 		wrapped(out, `in${e}`, `#${e + 1} (train ${row.index + 1}) input: ${oneLine(row.input)}`, 'title', width, '   ');
@@ -56,7 +57,12 @@ export function examplesContent(view: ExamplesView, width: number, glyphs: Glyph
 			}
 			return row;
 		});
-		out.push({key: `t${e}`, table: {columns, rows}});
+		const table = {columns, rows};
+		tables.push(table);
+		out.push({key: `t${e}`, table});
 	});
+	// One set of column widths for every example, so the tables line up.
+	const sizing = tables.flatMap(t => t.rows);
+	for (const t of tables) t.sizing = sizing;
 	return out;
 }
