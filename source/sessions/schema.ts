@@ -105,7 +105,7 @@ const scored = z.object({
 	split: z.enum(['train', 'test']).optional(),
 	/** Loss per judge. */
 	losses: judgeLosses,
-	/** Aggregate relative improvement over the current prompt (candidates only). */
+	/** The aggregate the ranking used (candidates only): the mean decrease in nats/token since issue 16, a relative improvement before. */
 	aggregate: z.number().optional(),
 });
 
