@@ -114,11 +114,11 @@ function timeKey(screen: Screen, keyboard: Keyboard, key: string, shows: (frame:
 	});
 }
 
-/** The round of the render benchmark, with a per-example view of its 8 examples for c1. */
+/** The round of the render benchmark, with a per-example view of its 24 examples for c1. */
 function benchView() {
 	const view = makeView({segments: 64, candidates: 16, judges: ['llama-a', 'gpt2-b'], heldout: ['llama-c']});
 	const judges = [...view.selection, ...view.heldout];
-	const rows = Array.from({length: 8}, (_, e) => ({index: e, input: `make this loud: example sentence number ${e + 1}`, reference: `EXAMPLE SENTENCE NUMBER ${e + 1}`, weight: 1}));
+	const rows = Array.from({length: 24}, (_, e) => ({index: e, input: `make this loud: example sentence number ${e + 1}`, reference: `EXAMPLE SENTENCE NUMBER ${e + 1}`, weight: 1}));
 	const outputs = (upper: boolean) => Object.fromEntries(judges.map(j => [j, rows.map(r => (upper ? r.reference : r.reference.toLowerCase()))]));
 	const match = (upper: boolean) => Object.fromEntries(judges.map(j => [j, rows.map(() => upper)]));
 	const losses = (x: number) => Object.fromEntries(judges.map(j => [j, rows.map((_, e) => x + e / 100)]));
@@ -161,7 +161,7 @@ async function renderTimes(columns: number, rows: number, presses: number, incre
 	const shows = (down: boolean): ((frame: string) => boolean) => {
 		if (screenful === 'round') return frame => new RegExp(`^› +${down ? 2 : 1} +c${down ? 2 : 1} `, 'm').test(frame);
 		// The scrolled screens say how many lines are above: 1 after j, none after k (the first line is shown again).
-		return frame => (down ? /[↑^] 1 line above/.test(frame) : new RegExp(screenful === 'history' ? '^Current prompt' : '^8 examples', 'm').test(frame));
+		return frame => (down ? /[↑^] 1 line above/.test(frame) : new RegExp(screenful === 'history' ? '^Current prompt' : '^24 examples', 'm').test(frame));
 	};
 	const times: Timing[] = [];
 	for (let i = 0; i < presses + 10; i++) {
@@ -256,7 +256,7 @@ export async function run(quick: boolean): Promise<void> {
 	}
 	const chosen = INK_OPTIONS.incrementalRendering;
 	await measure(`history screen, ${mode(chosen)}`, 'history_200x100', 200, 100, chosen, 'history');
-	await measure(`per-example screen (8 examples, 3 judges), ${mode(chosen)}`, 'examples_200x100', 200, 100, chosen, 'examples');
+	await measure(`per-example screen (24 examples, 3 judges), ${mode(chosen)}`, 'examples_200x100', 200, 100, chosen, 'examples');
 	const latency = await keyLatency(quick ? 60 : 300);
 	row('key to frame, judges scoring', '80x24', latency.scoring);
 	if (latency.attributing.length > 0) row('key to frame, judges attributing', '80x24', latency.attributing);

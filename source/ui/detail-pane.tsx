@@ -4,7 +4,7 @@
  * and its whole text. Long texts wrap; when the pane is too short it scrolls ([ and ]) and says what is cut.
  */
 import {Box, Text} from 'ink';
-import {memo, type ReactNode} from 'react';
+import {memo, useMemo, type ReactNode} from 'react';
 import {detailHeight, type DetailLine, type Tone} from './detail-content.js';
 import {DataTable} from './ink-table.js';
 import {bindingOf} from './keys.js';
@@ -36,16 +36,17 @@ const scrollKeys = `${bindingOf('detail-up').label} ${bindingOf('detail-down').l
 /** Lines and tables (DetailLine) in a pane that scrolls with `keys`. */
 export function LinesPane({lines, offset, rows, width, keys}: Props & {keys: string}) {
 	const {color} = useTheme();
-	const items: PaneItem[] = lines.map((line): PaneItem => {
+	// Built once per content: scrolling redraws only what came into view (a whole table keeps its props, and is skipped).
+	const items: PaneItem[] = useMemo(() => lines.map((line): PaneItem => {
 		if (!('table' in line)) return {key: line.key, node: <Text {...toneProps(line.tone, color)}>{line.text}</Text>};
 		const {columns, rows: data, sizing = data} = line.table;
 		return {
 			key: line.key,
 			height: detailHeight(line),
 			// A table scrolled into keeps its heading: it takes the place of the first row shown.
-			render: (skip, take): ReactNode => <DataTable columns={columns} rows={data.slice(Math.max(0, skip), Math.max(0, skip) + take - 1)} sizing={sizing} width={width} />,
+			render: (skip, take): ReactNode => <DataTable columns={columns} rows={skip === 0 && take >= data.length + 1 ? data : data.slice(Math.max(0, skip), Math.max(0, skip) + take - 1)} sizing={sizing} width={width} />,
 		};
-	});
+	}), [lines, color, width]);
 	return <ScrollPane items={items} offset={offset} rows={rows} width={width} keys={keys} />;
 }
 

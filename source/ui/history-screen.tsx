@@ -11,7 +11,8 @@ import type {Tone} from './detail-content.js';
 import {flowChunks} from './flow.js';
 import {Footer} from './footer.js';
 import {HelpOverlay} from './help-overlay.js';
-import {historyContent} from './history-content.js';
+import {useMemo} from 'react';
+import {historyContent, type HistoryLine} from './history-content.js';
 import {lossHistory} from './history-data.js';
 import {usableRows} from './layout.js';
 import {ScrollPane, type PaneItem} from './scroll-pane.js';
@@ -33,6 +34,8 @@ type Props = {
 	notice?: string;
 	/** Whether the run has ended (the current prompt is the final one). */
 	ended?: boolean;
+	/** The list's lines (historyContent), when the caller has them already. */
+	lines?: readonly HistoryLine[];
 	/** Terminal size. */
 	size: TerminalSize;
 };
@@ -76,13 +79,15 @@ export function historyLayout(state: SessionState, size: TerminalSize, banner: s
 }
 
 /** Loss chart, then the prompt, its changes, the accepted changes and the lineage. */
-export function HistoryScreen({state, scroll, help, banner, notice, ended = false, size}: Props) {
+export function HistoryScreen({state, scroll, help, banner, notice, ended = false, size, lines}: Props) {
 	const {color, glyphs} = useTheme();
 	const width = size.columns;
 	const rows = usableRows(size.rows);
-	const layout = historyLayout(state, size, banner, glyphs, notice);
+	// Worked out again only when the session or the screen changes, not for every line scrolled.
+	const layout = useMemo(() => historyLayout(state, size, banner, glyphs, notice), [state, state.lastSeq, size, banner, glyphs, notice]);
 	const {chart} = layout;
-	const items: PaneItem[] = historyContent(state, width, ended).map(line => ({key: line.key, node: <Text {...toneColor(line.tone, color)}>{line.text}</Text>}));
+	const content = useMemo(() => lines ?? historyContent(state, width, ended), [lines, state, state.lastSeq, width, ended]);
+	const items: PaneItem[] = useMemo(() => content.map(line => ({key: line.key, node: <Text {...toneColor(line.tone, color)}>{line.text}</Text>})), [content, color]);
 	return (
 		<Box flexDirection="column" width={width} height={rows}>
 			{layout.title.map((line, i) => (

@@ -11,7 +11,7 @@
 import Module, {createRequire} from 'node:module';
 import * as ink from 'ink';
 import {Text} from 'ink';
-import type {ComponentType, ReactNode} from 'react';
+import {memo, type ComponentType, type ReactNode} from 'react';
 import {cellWidth, fit} from './wrap.js';
 
 type TableModule = {default: ComponentType<{data: Record<string, string>[]; columns?: string[]; padding?: number; header?: ComponentType<{children?: ReactNode}>; cell?: ComponentType<{children?: ReactNode; column: number}>; skeleton?: ComponentType<{children?: ReactNode}>}>};
@@ -58,8 +58,19 @@ export function fitColumns(columns: readonly TableColumn[], rows: readonly Recor
 	return widths;
 }
 
-function fitted(columns: readonly TableColumn[], rows: readonly Record<string, string>[], width: number, borders: boolean, sizing: readonly Record<string, string>[]): {heading: Record<string, string>; data: Record<string, string>[]} {
+/** Column widths by the rows they were taken from: tables drawn in parts, or redrawn as a list scrolls, measure once. */
+const measured = new WeakMap<readonly Record<string, string>[], {width: number; borders: boolean; columns: readonly TableColumn[]; widths: number[]}>();
+
+function widthsFor(columns: readonly TableColumn[], sizing: readonly Record<string, string>[], width: number, borders: boolean): number[] {
+	const known = measured.get(sizing);
+	if (known && known.width === width && known.borders === borders && known.columns === columns) return known.widths;
 	const widths = fitColumns(columns, sizing, width, borders);
+	measured.set(sizing, {width, borders, columns, widths});
+	return widths;
+}
+
+function fitted(columns: readonly TableColumn[], rows: readonly Record<string, string>[], width: number, borders: boolean, sizing: readonly Record<string, string>[]): {heading: Record<string, string>; data: Record<string, string>[]} {
+	const widths = widthsFor(columns, sizing, width, borders);
 	const cell = (text: string, i: number) => fit(text, widths[i], columns[i].right);
 	return {
 		heading: Object.fromEntries(columns.map((c, i) => [c.key, cell(c.key, i)])),
@@ -88,12 +99,12 @@ type Props = {
  * A data table: a heading line, then one line per row (plus ink-table's box lines when `borders`). Cells are cut
  * with an ellipsis to fit `width`; headings are the column keys, so they pass through ink-table's key handling as is.
  */
-export function DataTable({columns, rows, width, borders = false, sizing = rows}: Props) {
+export const DataTable = memo(function DataTable({columns, rows, width, borders = false, sizing = rows}: Props) {
 	const {heading, data} = fitted(columns, rows, width, borders, sizing);
 	// ink-table takes its headings from the keys; the keys are padded to the column width so the heading line lines up.
 	const keyed = data.map(r => Object.fromEntries(columns.map(c => [heading[c.key], r[c.key]])));
 	return <InkTable data={keyed} columns={columns.map(c => heading[c.key])} padding={1} header={Bold} cell={Plain} skeleton={borders ? Plain : NoSkeleton} />;
-}
+});
 
 /** A bordered table as text, for command output. */
 export function renderTable(columns: readonly TableColumn[], rows: readonly Record<string, string>[], width = 120): string {

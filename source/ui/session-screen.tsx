@@ -182,7 +182,7 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 	});
 	const help = mode.help ? {offset: mode.helpOffset ?? 0} : undefined;
 	if (mode.screen === 'history') {
-		return <HistoryScreen state={session.state} scroll={Math.min(scrolls.history, historyMax())} help={help} banner={banner} notice={notice} ended={ended} size={size} />;
+		return <HistoryScreen state={session.state} scroll={Math.min(scrolls.history, historyMax())} help={help} banner={banner} notice={notice} ended={ended} size={size} lines={history} />;
 	}
 	if (mode.screen === 'examples') {
 		return <ExamplesScreen title={examplesTitle} lines={examples} offset={Math.min(scrolls.examples, examplesMax())} progress={state.progress} message={message} spin={spin} now={Date.now()} help={help} size={size} />;
