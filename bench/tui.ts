@@ -144,7 +144,7 @@ function benchView() {
 type Screenful = 'round' | 'history' | 'examples';
 
 /** Frame render time at one terminal size on one screen: j/k move the selection or scroll; each press is one frame. */
-async function renderTimes(columns: number, rows: number, presses: number, incremental: boolean, screenful: Screenful = 'round'): Promise<Timing[]> {
+export async function renderTimes(columns: number, rows: number, presses: number, incremental: boolean, screenful: Screenful = 'round'): Promise<Timing[]> {
 	const {view, withExamples, state} = benchView();
 	const engine = new FakeEngine(view, state);
 	const {screen, keyboard, app} = mount(engine, columns, rows, {incremental, maxFps: 1000});

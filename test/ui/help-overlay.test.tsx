@@ -42,7 +42,7 @@ test('? opens a help overlay listing every key of the round screen from the key 
 });
 
 test('every key is bound once per screen, and the footer always keeps help and quit', () => {
-	for (const scope of ['round', 'history', 'picker'] as const) {
+	for (const scope of ['round', 'history', 'examples', 'picker', 'loading', 'confirm'] as const) {
 		const seen = new Set<string>();
 		for (const b of bindingsFor(scope)) {
 			for (const k of b.keys) {
