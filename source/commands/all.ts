@@ -47,7 +47,7 @@ registerCommand(
 		name: 'resume',
 		args: ['<session>'],
 		summary: 'continue a saved session (terminal UI; --auto: headless)',
-		flags: [auto, str('rounds', 'N', 'a new round total for the session'), ...generatorFlags, json],
+		flags: [auto, str('rounds', 'N', 'N more rounds (a round left unfinished counts as one)'), ...generatorFlags, json],
 		details: ['A resumed session keeps its task and judges; --generator, --base-url and --model replace what it used.'],
 	},
 	async () => (await import('./resume.js')).resumeCommand,

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import {segmentPrompt} from '../core/segment.js';
 import {UserError} from '../errors.js';
 import {buildImportance} from '../engine/importance.js';
+import {importanceWord, NEGLIGIBLE_SHARE} from '../engine/importance-level.js';
 import {attributePrompt, scorePrompt, taskObjectives} from '../engine/measure.js';
 import {displayPath, loadTask} from '../tasks/load-task.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {listFlag, stringFlag} from './flags.js';
-import {table} from './table.js';
+import {dataTable, table} from './table.js';
 import type {Command, Flags} from './types.js';
 
 /** A signed importance, readable without colour: "+0.0123", "-4.56e-5" (three significant digits). */
@@ -56,16 +57,19 @@ export function createAttributeCommand(overrides: Partial<CommandDeps> = {}): Co
 					);
 					return 0;
 				}
-				deps.stdout.write(`task ${task.name}: ${segments.length} segments, ${task.data.train.length} training example(s); importance = -dL/dm (+ helps, - hurts)\n`);
+				deps.stdout.write(
+					`task ${task.name}: ${segments.length} segments, ${task.data.train.length} training example(s); importance = -dL/dm (+ helps, - hurts; negligible under ${Math.round(NEGLIGIBLE_SHARE * 100)}% of the largest aggregate, as in the TUI)\n`,
+				);
 				for (const [judge, how] of Object.entries(attribution.methods)) {
 					const why = attribution.fallbacks[judge];
 					deps.stdout.write(`  ${judge}: ${how === 'gradient' ? 'gradient (one forward + one backward pass)' : `leave-one-out${why ? ` (${why})` : ''}`}, loss ${attribution.losses[judge]!.toFixed(4)}\n`);
 				}
+				const scale = Math.max(0, ...importance.aggregate.filter(Number.isFinite).map(Math.abs));
 				const rows = segments.map((s, k) => [
 					s.id,
 					...names.map(j => signed(importance.perJudge[j]![k]!)),
 					signed(importance.aggregate[k]!),
-					importance.aggregate[k]! < 0 ? 'hurts' : 'helps',
+					importanceWord(importance.aggregate[k], scale),
 					s.text.trim().length > 48 ? `${s.text.trim().slice(0, 47)}…` : s.text.trim(),
 				]);
 				deps.stdout.write(table(['SEGMENT', ...names.map(n => n.toUpperCase()), `AGGREGATE (${task.aggregation}, ${task.normalisation})`, '', 'TEXT'], rows));
@@ -110,7 +114,7 @@ export function createScoreCommand(overrides: Partial<CommandDeps> = {}): Comman
 				}
 				deps.stdout.write(`task ${task.name}: ${split} split, ${examples.length} example(s), ${segments.length} segments\n`);
 				const rows = set.judges.map(j => [j.info.name, j.info.heldout ? 'yes' : '', m.losses[j.info.name]!.toFixed(4)]);
-				deps.stdout.write(table(['JUDGE', 'HELD OUT', 'LOSS (nats/token)'], rows));
+				deps.stdout.write(await dataTable(['JUDGE', 'HELD OUT', 'LOSS (nats/token)'], rows));
 				return 0;
 			} finally {
 				await set.close();

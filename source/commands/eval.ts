@@ -11,7 +11,7 @@ import {loadSession} from '../sessions/store.js';
 import {displayPath, loadTask} from '../tasks/load-task.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {listFlag, stringFlag} from './flags.js';
-import {table} from './table.js';
+import {dataTable} from './table.js';
 import type {Command} from './types.js';
 
 function readPrompt(file: string): string {
@@ -65,7 +65,7 @@ export function createEvalCommand(overrides: Partial<CommandDeps> = {}): Command
 					r.exactMatch === undefined ? '' : `${(100 * r.exactMatch).toFixed(1)}% of ${r.matchedOver}`,
 				]);
 				deps.stdout.write(`task ${task.name}: test split, ${task.data.test.length} example(s)\n`);
-				deps.stdout.write(table(['JUDGE', 'HELD OUT', 'LOSS', 'EXACT MATCH'], rows));
+				deps.stdout.write(await dataTable(['JUDGE', 'HELD OUT', 'LOSS (nats/token)', 'EXACT MATCH'], rows));
 				return 0;
 			} finally {
 				await set.close();

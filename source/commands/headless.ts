@@ -80,7 +80,7 @@ export async function runHeadless(run: PreparedRun, options: {json: boolean; dep
 	}
 	const state = session.state;
 	if (state.roundsDone === roundsBefore && result.ending === 'budget') {
-		deps.stderr.write(`note: the session has done ${roundsBefore} round(s); pass --rounds N (a new total) to go on\n`);
+		deps.stderr.write(`note: the session has done ${roundsBefore} round(s); pass --rounds N to do N more\n`);
 	}
 	deps.stderr.write('scoring the initial and the final prompt on the test split\n');
 	const [before, after] = [

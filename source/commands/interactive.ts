@@ -10,7 +10,7 @@ import {fileURLToPath} from 'node:url';
 import {listSettings, resolveApiKey} from '../config.js';
 import {Engine} from '../engine/engine.js';
 import {displayPath} from '../tasks/load-task.js';
-import {listSessions} from '../sessions/store.js';
+import {listSessions, nameSession, removeSession} from '../sessions/store.js';
 import type {Launcher, PickerChoice, TuiRun} from '../ui/engine-port.js';
 import type {RunFlags} from './flags.js';
 import {prepareNewRun, prepareResume} from './prepare-run.js';
@@ -84,7 +84,12 @@ export async function tui(deps: CommandDeps, options: {launch: Launcher; start?:
 	return runTui({
 		launch: options.launch,
 		start: options.start,
-		picker: {sessions: () => listSessions({dir: deps.sessionsDir}), examples: exampleTaskFiles(), sessionsDir: displayPath(deps.sessionsDir)},
+		picker: {
+			sessions: () => listSessions({dir: deps.sessionsDir}),
+			examples: exampleTaskFiles(),
+			sessionsDir: displayPath(deps.sessionsDir),
+			actions: {remove: id => removeSession(id, {dir: deps.sessionsDir}), rename: (id, name) => nameSession(id, name, {dir: deps.sessionsDir})},
+		},
 		theme: makeTheme(themeOptionsFromEnv(deps.env)),
 		env: deps.env,
 	});

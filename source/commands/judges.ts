@@ -10,22 +10,24 @@ import {importLlama2c} from '../judges/llama2c-import.js';
 import {OnnxJudge} from '../judges/onnx-judge.js';
 import {isServerJudgeFolder} from '../judges/server-config.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
+import {dataTable} from './table.js';
 import type {Command} from './types.js';
 
-function describeCheck(r: CheckReport): string {
-	const lines = [
-		`judge        ${r.name} (${r.family})${r.heldout ? ', held out' : ''}`,
-		`parameters   ${r.parameters.toLocaleString('en-US')}`,
-		`vocabulary   ${r.vocabSize}`,
-		`context      ${r.contextLength ?? 'unknown'} tokens`,
-		`gradients    ${r.gradient.available ? 'available (one forward + one backward pass)' : `not available: ${r.gradient.reason} (leave-one-out is used)`}`,
-		`sample loss  ${r.sampleLoss.toFixed(4)} nats/token`,
+/** The check's report as a table (CHECK | RESULT). */
+async function describeCheck(r: CheckReport): Promise<string> {
+	const rows = [
+		['judge', `${r.name} (${r.family})${r.heldout ? ', held out' : ''}`],
+		['parameters', r.parameters.toLocaleString('en-US')],
+		['vocabulary', String(r.vocabSize)],
+		['context', `${r.contextLength ?? 'unknown'} tokens`],
+		['gradients', r.gradient.available ? 'available (one forward + one backward pass)' : `not available: ${r.gradient.reason} (leave-one-out is used)`],
+		['sample loss', `${r.sampleLoss.toFixed(4)} nats/token`],
 	];
 	if (r.spotCheck) {
 		const s = r.spotCheck;
-		lines.push(`spot check   segment ${s.segment}: gradient ${s.gradient.toExponential(3)}, finite difference ${s.finiteDifference.toExponential(3)} (relative error ${(100 * s.relativeError).toFixed(2)}%) ${s.ok ? 'ok' : 'MISMATCH'}`);
+		rows.push(['spot check', `segment ${s.segment}: gradient ${s.gradient.toExponential(3)}, finite difference ${s.finiteDifference.toExponential(3)} (relative error ${(100 * s.relativeError).toFixed(2)}%) ${s.ok ? 'ok' : 'MISMATCH'}`]);
 	}
-	return `${lines.join('\n')}\n`;
+	return dataTable(['CHECK', 'RESULT'], rows);
 }
 
 /** `gmpo judges check` with the given outside world. */
@@ -39,7 +41,7 @@ export function createJudgesCheckCommand(overrides: Partial<CommandDeps> = {}): 
 			const pool = await deps.openPool();
 			try {
 				const report = await checkJudge(dir, pool);
-				deps.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : describeCheck(report));
+				deps.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : await describeCheck(report));
 				return report.spotCheck && !report.spotCheck.ok ? 1 : 0;
 			} finally {
 				await pool.close();

@@ -96,7 +96,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 	}
 }
 
-/** A saved session, to continue; `--rounds` sets a new total for the session. */
+/** A saved session, to continue; `--rounds N` allows N more rounds (a round left unfinished counts as one of them). */
 export async function prepareResume(id: string, flags: RunFlags, deps: CommandDeps, opening: Opening = {}): Promise<PreparedRun> {
 	if (flags.judges || flags.heldout) {
 		throw new UserError('a resumed session keeps the judges it started with', {field: flags.judges ? '--judges' : '--heldout'});
@@ -115,7 +115,8 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 		if (recorded.length > 0 && names.join(',') !== recorded.join(',')) {
 			throw new UserError(`the session was scored by ${recorded.join(', ')}, but the judges now are ${names.join(', ')}`, {field: 'judges'});
 		}
-		return prepared(session, set, made.generator, [...notes, ...made.notes], {rounds: flags.rounds ?? state.task.rounds});
+		const rounds = flags.rounds === undefined ? state.task.rounds : state.roundsDone + flags.rounds;
+		return prepared(session, set, made.generator, [...notes, ...made.notes], {rounds});
 	} catch (error) {
 		session.close();
 		await set?.close();

@@ -4,13 +4,22 @@
  * decision is saved, so a line seen is a decision kept. Errors are not reported here: headless, an error ends the
  * run and is shown once, as the command's error line.
  */
-import type {EngineEvent} from '../engine/types.js';
+import {describeChange, formatChange} from '../engine/loss-change.js';
+import type {EngineEvent, RoundView, ScoredCandidate} from '../engine/types.js';
 import type {Output} from './types.js';
 
 const BAR = 24;
 
-function pct(x: number | undefined): string {
-	return x === undefined || !Number.isFinite(x) ? '?' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+/**
+ * A candidate's change in loss as the TUI shows it: the aggregate over the selection judges (nats/token, not
+ * normalised), then each judge's change, with a percentage only where that judge's loss is well away from zero.
+ */
+function changeText(view: RoundView | undefined, c: ScoredCandidate | undefined): string {
+	if (!view || !c || c.aggregate === undefined) return '';
+	const judges = [...view.selection, ...view.heldout].filter(j => c.change?.[j] !== undefined);
+	const each = judges.map(j => `${j}${view.heldout.includes(j) ? ' (held out)' : ''} ${describeChange(c.change![j], c.relative?.[j])}`);
+	const aggregate = view.aggregation === 'min' ? 'worst' : view.aggregation === 'median' ? 'median' : 'mean';
+	return ` (${aggregate} change ${formatChange(c.aggregate)} nats/token; ${each.join(', ')})`;
 }
 
 function losses(before: Record<string, number> | undefined, after: Record<string, number> | undefined): string {
@@ -26,7 +35,7 @@ export function progressReporter(out: Output, rounds: number | undefined): {list
 	let drawn = false;
 	let round = 0;
 	let before: Record<string, number> | undefined;
-	let best: {id: string; aggregate?: number} | undefined;
+	let view: RoundView | undefined;
 	const of = () => (rounds ? `${round}/${rounds}` : String(round));
 	const clear = () => {
 		if (drawn) out.write('\r\u001B[2K');
@@ -62,16 +71,15 @@ export function progressReporter(out: Output, rounds: number | undefined): {list
 			case 'candidate-scored':
 				bar('scoring', event.done, event.total);
 				break;
-			case 'awaiting-decision': {
+			case 'awaiting-decision':
 				before = event.view.current;
-				const top = event.view.ranking?.candidates[0];
-				best = top ? {id: top.id, aggregate: top.aggregate} : undefined;
+				view = event.view;
 				break;
-			}
 			case 'decision-applied': {
 				const d = event.decision;
-				if (d.kind === 'accept' || d.kind === 'pick') line(`round ${of()}: accepted ${event.candidate} (${pct(best !== undefined && best.id === event.candidate ? best.aggregate : undefined)})`);
-				else if (d.kind === 'skip') line(`round ${of()}: skipped${best ? ` (best ${best.id} ${pct(best.aggregate)})` : ''}`);
+				const top = view?.candidates.find(c => c.rank === 1);
+				if (d.kind === 'accept' || d.kind === 'pick') line(`round ${of()}: accepted ${event.candidate}${changeText(view, view?.candidates.find(c => c.id === event.candidate))}`);
+				else if (d.kind === 'skip') line(`round ${of()}: skipped${top ? ` (best ${top.id}${changeText(view, top)})` : ''}`);
 				break;
 			}
 			case 'round-finished':
@@ -81,7 +89,7 @@ export function progressReporter(out: Output, rounds: number | undefined): {list
 				line(`round ${of()}: ${event.phase} cancelled`);
 				break;
 			case 'note':
-				line(`note: ${event.text}`);
+				line(`${event.level === 'warn' ? 'warning' : 'note'}: ${event.text}`);
 				break;
 			case 'finished':
 				line(`finished: ${event.reason}; ${event.rounds} round(s), ${event.accepted} accepted`);

@@ -1,11 +1,11 @@
 /**
- * `gmpo sessions [--json]`: every saved session, newest first: id, task, rounds, best loss, last update. A session
- * that cannot be read is listed with the reason instead of failing the listing. `gmpo sessions rm <id>` removes one
- * (refused while a running gmpo has it open).
+ * `gmpo sessions [--json]`: every saved session, newest first: id, name, task, rounds, best loss, last update. A
+ * session that cannot be read is listed with the reason instead of failing the listing. `gmpo sessions rm <id>` removes
+ * one (refused while a running gmpo has it open).
  */
 import {listSessions, removeSession} from '../sessions/store.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
-import {table} from './table.js';
+import {dataTable} from './table.js';
 import type {Command} from './types.js';
 
 /** The sessions command with the given outside world. */
@@ -26,10 +26,14 @@ export function createSessionsCommand(overrides: Partial<CommandDeps> = {}): Com
 			}
 			const rows = sessions.map(s =>
 				s.error
-					? [s.id, '(unreadable)', '', '', s.error]
-					: [s.id, s.task ?? '', String(s.rounds ?? 0), s.bestLoss === undefined ? '' : s.bestLoss.toFixed(4), s.lastUpdate ?? ''],
+					? [s.id, '', '(unreadable)', '', '', s.error]
+					: [s.id, s.name ?? '', s.task ?? '', String(s.rounds ?? 0), s.bestLoss === undefined ? '' : s.bestLoss.toFixed(4), s.lastUpdate ?? ''],
 			);
-			deps.stdout.write(table(['ID', 'TASK', 'ROUNDS', 'BEST LOSS', 'LAST UPDATE'], rows));
+			// The name column only when a session has a name.
+			const named = sessions.some(x => x.name);
+			const header = ['ID', 'NAME', 'TASK', 'ROUNDS', 'BEST LOSS', 'LAST UPDATE'];
+			const keep = (r: readonly string[]) => (named ? r : r.filter((_, i) => i !== 1));
+			deps.stdout.write(await dataTable(keep(header), rows.map(keep)));
 			return 0;
 		},
 	};

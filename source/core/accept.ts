@@ -8,6 +8,11 @@
  * candidate. When |L_j(P)| is below `LOSS_EPSILON`, the ratio would explode, so the plain difference
  * L_j(P) - L_j(c) is used instead (and flagged in `absolute`).
  *
+ * With normalisation 'none' the improvement is the plain decrease in loss, L_j(P) - L_j(c), in nats per token: every
+ * judge's loss is a mean token cross-entropy, so the decreases share a unit and can be averaged as they are, and
+ * nothing explodes where a loss is near zero (a judge going from 0.001 to 0.0005 "improves by 50%" while another
+ * loses 0.04 nats/token). The engine ranks this way; 'loss' (the relative change) is the default here.
+ *
  * Held-out judges get their improvements and rankings computed and reported, but never enter the aggregate, the
  * ranking, the unanimity flag or the acceptance decision: they are the transfer check.
  */
@@ -39,13 +44,18 @@ export type AcceptInput = {
 	aggregation?: Aggregation;
 	/** The aggregate must exceed this to accept (default 0). */
 	threshold?: number;
+	/** How a judge's loss decrease is scaled before aggregation: 'loss' divides by |L_j(P)| (default), 'none' keeps nats/token. */
+	normalisation?: ImprovementNormalisation;
 };
+
+/** How per-judge loss decreases are scaled before they are aggregated over judges. */
+export type ImprovementNormalisation = 'loss' | 'none';
 
 /** One candidate's scores. */
 export type CandidateScore = {
 	/** Candidate id. */
 	id: string;
-	/** r_{j,c} for every judge, held-out ones included. */
+	/** r_{j,c} for every judge, held-out ones included (nats/token with normalisation 'none'). */
 	improvement: Record<string, number>;
 	/**
 	 * The ranking score over the selection judges: mean, median or min of r; for borda, the mean Borda points
@@ -64,7 +74,7 @@ export type AcceptDecision = {
 	selection: string[];
 	/** Judges reported only. */
 	heldout: string[];
-	/** Judges whose current loss was too close to zero for a ratio; their improvements are absolute differences. */
+	/** Judges whose improvements are plain loss decreases: all with normalisation 'none', else those whose current loss was too close to zero for a ratio. */
 	absolute: string[];
 	/** Candidates, best first. */
 	candidates: CandidateScore[];
@@ -78,6 +88,8 @@ export type AcceptDecision = {
 	accept: boolean;
 	/** The threshold used. */
 	threshold: number;
+	/** The normalisation used. */
+	normalisation: ImprovementNormalisation;
 };
 
 /** r = (L(P) - L(c)) / |L(P)|, or the plain difference when |L(P)| < LOSS_EPSILON. */
@@ -92,6 +104,8 @@ export function decide(input: AcceptInput): AcceptDecision {
 	const selection = [...(input.selection ?? Object.keys(input.current).filter(j => !heldout.includes(j)))];
 	const aggregation = input.aggregation ?? 'mean';
 	const threshold = input.threshold ?? 0;
+	const normalisation = input.normalisation ?? 'loss';
+	const improve = normalisation === 'none' ? (current: number, candidate: number) => current - candidate : relativeImprovement;
 	const overlap = selection.filter(j => heldout.includes(j));
 	if (overlap.length > 0) throw new RangeError(`judge ${overlap.join(', ')} is both held out and selecting`);
 	if (selection.length === 0) throw new RangeError('no judge left for selection');
@@ -105,7 +119,7 @@ export function decide(input: AcceptInput): AcceptDecision {
 			judges.map(j => {
 				const loss = c.losses[j];
 				if (loss === undefined) throw new RangeError(`no loss for judge ${j} on candidate ${c.id}`);
-				return [j, relativeImprovement(input.current[j], loss)];
+				return [j, improve(input.current[j], loss)];
 			}),
 		),
 	);
@@ -138,13 +152,14 @@ export function decide(input: AcceptInput): AcceptDecision {
 	return {
 		selection,
 		heldout,
-		absolute: judges.filter(j => Math.abs(input.current[j]) < LOSS_EPSILON),
+		absolute: normalisation === 'none' ? judges : judges.filter(j => Math.abs(input.current[j]) < LOSS_EPSILON),
 		candidates,
 		perJudge,
 		best: top === undefined ? undefined : input.candidates[top.i].id,
 		unanimous,
 		accept: top !== undefined && Number.isFinite(top.aggregate) && top.aggregate > threshold,
 		threshold,
+		normalisation,
 	};
 }
 

@@ -79,10 +79,14 @@ export const taskSchema = z
 		editSegments: z.number().int().min(1).max(16).default(2),
 		/** Examples per round's minibatch. */
 		batchSize: z.number().int().min(1).max(1024).default(8),
+		/** Every round uses the same minibatch (the first round's), so batch losses compare across rounds. */
+		fixedBatch: z.boolean().default(false),
 		rounds: z.number().int().min(1).max(1000).default(5),
 		aggregation: z.enum(['mean', 'median', 'min', 'borda']).default('mean'),
 		normalisation: z.enum(['l2', 'loss', 'none']).default('l2'),
-		/** Minimum aggregate relative improvement to accept a candidate. */
+		/** On a transfer alarm (held-out test loss up, selection judges' down): warn, or also stop an automatic run. */
+		transferAlarm: z.enum(['warn', 'stop']).default('warn'),
+		/** The aggregate loss decrease (nats/token) the top candidate must beat to be accepted automatically. */
 		threshold: z.number().default(0),
 		seed: z.number().int().default(1),
 	})

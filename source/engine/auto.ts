@@ -1,5 +1,5 @@
 /**
- * The acceptance rule as a decider, for `--auto`: accept the top candidate when its aggregate relative improvement
+ * The acceptance rule as a decider, for `--auto`: accept the top candidate when its aggregate loss decrease (nats/token)
  * beats the task's threshold, else skip. An error in the round's work is thrown, so a headless run ends with it
  * instead of skipping rounds silently.
  */

@@ -13,13 +13,14 @@
 import {Budget, type BudgetLimits} from '../core/budget.js';
 import {sampleMinibatch} from '../core/random.js';
 import type {Task} from '../core/task.js';
-import type {Segment} from '../core/types.js';
+import type {JudgeLosses, Segment} from '../core/types.js';
 import {isUserError} from '../errors.js';
 import type {Judge} from '../judges/types.js';
 import {applyDecision} from './decide.js';
 import type {EngineHost, EngineSession, StepOptions} from './host.js';
 import {taskObjectives, type Objective} from './measure.js';
-import {advance} from './steps.js';
+import {advance, testLosses as scoreTestSplit} from './steps.js';
+import type {TransferAlarm} from './transfer.js';
 import type {Decision, EngineEvent, EngineStatus, RoundView, RunResult, WorkPhase} from './types.js';
 import {buildView, type RoundWork, type ViewContext} from './view.js';
 import {StopError, WorkRunner} from './work.js';
@@ -60,6 +61,22 @@ export class Engine implements EngineHost {
 	#pending: {resolve: (d: Decision) => void; reject: (e: unknown) => void} | undefined;
 	#view: RoundView | undefined;
 	#running = false;
+	/** @internal Test-split loss of the current prompt, when measured. */
+	currentTest: JudgeLosses | undefined;
+	/** @internal The transfer alarm of the last round finished in this run. */
+	lastAlarm: TransferAlarm | undefined;
+
+	#ended: string | undefined;
+
+	/** @internal Ends the run after the round in progress. */
+	endRun(reason: string): void {
+		this.#ended = reason;
+	}
+
+	/** @internal Whether a rule decides (the decide option), not a person. */
+	get automatic(): boolean {
+		return this.#options.decide !== undefined;
+	}
 
 	constructor(options: EngineOptions) {
 		this.#options = options;
@@ -148,6 +165,10 @@ export class Engine implements EngineHost {
 			this.#finishDecidedRound();
 			for (;;) {
 				if (this.#stop.signal.aborted) throw this.#stop.signal.reason;
+				if (this.#ended) {
+					[ending, reason] = ['alarm', this.#ended];
+					break;
+				}
 				const exhausted = this.budget.reason();
 				if (exhausted) {
 					reason = exhausted;
@@ -193,10 +214,10 @@ export class Engine implements EngineHost {
 		this.emit({type: 'note', round: open.round, level: 'info', text: `round ${open.round} was decided before the interruption; its decision stands`});
 	}
 
-	async #playRound(): Promise<'done' | 'quit'> {
+	async #playRound(): Promise<'done' | 'restart' | 'quit'> {
 		const round = this.session.state.roundsDone + 1;
-		const batch = sampleMinibatch(this.task.data.train.length, this.task.batchSize, this.task.seed, round);
-		this.session.append({type: 'round_started', round, batch});
+		// A fixed batch is the first round's, so the batch losses of every round are measured on the same examples.
+		const batch = sampleMinibatch(this.task.data.train.length, this.task.batchSize, this.task.seed, this.task.fixedBatch ? 1 : round);
 		const work: RoundWork = {
 			round,
 			batch,
@@ -210,8 +231,19 @@ export class Engine implements EngineHost {
 			logged: new Set(),
 			currentLogged: false,
 			notes: [],
+			outputs: new Map(),
 		};
-		this.emit({type: 'round-started', round, batch});
+		// The headline is the test-split loss of the current prompt: measured once at the start of a run (and after a
+		// change between rounds), then after each round.
+		if (this.#options.testEachRound && this.currentTest === undefined) {
+			this.setStatus('evaluating');
+			this.currentTest = await scoreTestSplit(this, work, this.segments);
+			work.cancelled = undefined;
+		}
+		work.test = this.currentTest;
+		this.session.append({type: 'round_started', round, batch, ...(work.test ? {testLosses: work.test} : {})});
+		work.alarm = this.lastAlarm;
+		this.emit({type: 'round-started', round, batch, test: work.test, testInitial: this.#testInitial(), alarm: work.alarm});
 		await advance(this, work, false);
 		for (;;) {
 			const decision = await this.#awaitDecision(this.viewOf(work));
@@ -248,9 +280,15 @@ export class Engine implements EngineHost {
 		return buildView(work, this.viewContext());
 	}
 
+	/** The test-split loss of the initial prompt, as the first round logged it. */
+	#testInitial(): JudgeLosses | undefined {
+		return this.session.state.rounds[0]?.testBefore;
+	}
+
 	/** @internal What the view needs besides the round. */
 	viewContext(): ViewContext {
 		return {
+			testInitial: this.#testInitial(),
 			segments: this.segments,
 			task: this.task,
 			objectives: this.objectives,

@@ -5,7 +5,7 @@
  * output to avoid.
  */
 import type {Task} from '../core/task.js';
-import type {Judge} from '../judges/types.js';
+import type {Judge, JudgeExample} from '../judges/types.js';
 import {judgeExamples, scorePrompt, taskObjectives, weightOf} from './measure.js';
 
 /** One judge's result on the test split. */
@@ -60,17 +60,30 @@ export async function evaluatePrompt(input: EvaluateInput): Promise<JudgeEvaluat
 	return out;
 }
 
+/**
+ * A judge's greedy output for each example, prompted with the prompt. The judge's own token count of the longest
+ * reference bounds the generation, with a little room.
+ */
+export async function greedyOutputs(judge: Judge, segments: readonly string[], examples: readonly JudgeExample[], signal: AbortSignal): Promise<string[]> {
+	if (examples.length === 0) return [];
+	const {targetTokens} = await judge.score(segments, examples, signal);
+	const maxTokens = Math.max(...targetTokens, 1) + 2;
+	return judge.generate(segments, examples.map(e => e.input), maxTokens, signal);
+}
+
+/** Whether a greedy output is the reference (first lines compared, trimmed). */
+export function isExactMatch(output: string, reference: string): boolean {
+	return normaliseAnswer(output) === normaliseAnswer(reference);
+}
+
 async function exactMatch(judge: Judge, input: EvaluateInput, signal: AbortSignal): Promise<{exactMatch?: number; matchedOver: number}> {
 	const positive = input.task.data.test.filter(e => weightOf(e) > 0);
 	if (positive.length === 0) return {matchedOver: 0};
 	const shares: number[] = [];
 	for (const objective of taskObjectives(input.task)) {
 		const examples = judgeExamples(positive, objective);
-		// The judge's own token count of the longest reference bounds the generation, with a little room.
-		const {targetTokens} = await judge.score(input.segments, examples, signal);
-		const maxTokens = Math.max(...targetTokens, 1) + 2;
-		const outputs = await judge.generate(input.segments, examples.map(e => e.input), maxTokens, signal);
-		const hits = outputs.filter((o, i) => normaliseAnswer(o) === normaliseAnswer(examples[i].target)).length;
+		const outputs = await greedyOutputs(judge, input.segments, examples, signal);
+		const hits = outputs.filter((o, i) => isExactMatch(o, examples[i].target)).length;
 		shares.push(hits / examples.length);
 	}
 	return {exactMatch: shares.reduce((a, b) => a + b, 0) / shares.length, matchedOver: positive.length};

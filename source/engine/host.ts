@@ -4,11 +4,12 @@
  */
 import type {Budget} from '../core/budget.js';
 import type {Task} from '../core/task.js';
-import type {Segment} from '../core/types.js';
+import type {JudgeLosses, Segment} from '../core/types.js';
 import type {Generator} from '../generators/types.js';
 import type {Judge} from '../judges/types.js';
 import type {Session} from '../sessions/store.js';
 import type {Objective} from './measure.js';
+import type {TransferAlarm} from './transfer.js';
 import type {EngineEvent, EngineStatus, RoundView, WorkPhase} from './types.js';
 import type {RoundWork, ViewContext} from './view.js';
 
@@ -25,7 +26,7 @@ export type StepOptions = {
 	candidates?: number;
 	/** 'loo' forces leave-one-out attribution (the baseline); default 'auto' (gradients where available). */
 	attribution?: 'auto' | 'loo';
-	/** Score the test split with every judge after each round (default false). */
+	/** Score the test split with every judge at the first round of a run and after each round (default false). */
 	testEachRound?: boolean;
 };
 
@@ -39,6 +40,14 @@ export type EngineHost = {
 	readonly heldout: Judge[];
 	readonly budget: Budget;
 	readonly options: StepOptions;
+	/** Test-split loss of the current prompt, when measured (set after each round, cleared when the prompt changes otherwise). */
+	currentTest: JudgeLosses | undefined;
+	/** The transfer alarm of the last round finished in this run, if it rang. */
+	lastAlarm: TransferAlarm | undefined;
+	/** Whether decisions are taken by a rule (--auto), not a person. */
+	readonly automatic: boolean;
+	/** Ends the run after this round (RunResult ending 'alarm'). */
+	endRun(reason: string): void;
 	emit(event: EngineEvent): void;
 	setStatus(status: EngineStatus): void;
 	viewOf(work: RoundWork): RoundView;

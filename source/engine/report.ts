@@ -4,7 +4,8 @@
  * structure renders to Markdown and to self-contained HTML (inline CSS and SVG, no external asset).
  */
 import {joinSegments} from '../core/segment.js';
-import type {SessionState} from '../sessions/replay.js';
+import type {RoundRecord, SessionState} from '../sessions/replay.js';
+import {formatChange} from './loss-change.js';
 import {escapeXml, lineChart, type Series} from './svg-chart.js';
 
 /** A section of the report. */
@@ -32,6 +33,9 @@ export function judgeChart(state: SessionState, judge: string): string {
 	const test: Series = {label: 'test split', colour: '#d62728', points: []};
 	const first = state.rounds[0]?.losses?.[judge];
 	if (first !== undefined) batch.points.push({x: 0, y: first});
+	// Round 0 on the test split: the initial prompt, measured when the first round started.
+	const start = state.rounds[0]?.testBefore?.[judge];
+	if (start !== undefined) test.points.push({x: 0, y: start});
 	for (const r of state.rounds) {
 		if (!r.finished) continue;
 		const after = r.lossesAfter?.[judge];
@@ -56,9 +60,26 @@ function describeEdit(e: {segment: string; op: string; text?: string}): string {
 	return e.op === 'delete' ? `${e.segment} delete` : `${e.segment} ${e.op}: "${e.text ?? ''}"`;
 }
 
+/**
+ * The lowest mean change in loss over the selection judges among a round's candidates, from the logged losses (the
+ * logged aggregates of older sessions were relative changes, which explode near zero loss).
+ */
+function bestChange(round: RoundRecord, selection: readonly string[]): number | undefined {
+	const current = round.losses;
+	if (!current || selection.length === 0 || !selection.every(j => current[j] !== undefined)) return undefined;
+	let best: number | undefined;
+	for (const losses of Object.values(round.candidateLosses)) {
+		if (!selection.every(j => losses[j] !== undefined)) continue;
+		const change = selection.reduce((s, j) => s + losses[j] - current[j], 0) / selection.length;
+		if (Number.isFinite(change) && (best === undefined || change < best)) best = change;
+	}
+	return best;
+}
+
 function sections(state: SessionState): Section[] {
 	const task = state.task;
 	const heldout = new Set(heldoutJudges(state));
+	const selection = state.judges.filter(j => !heldout.has(j));
 	const judges = state.judges;
 	const finished = state.rounds.filter(r => r.finished);
 	const gen = state.generator ? [state.generator.kind, state.generator.model].filter(Boolean).join(' ') : 'unknown';
@@ -66,10 +87,11 @@ function sections(state: SessionState): Section[] {
 		kind: 'p',
 		text: `Session ${state.id}, task ${task.name}; created ${state.created}, last update ${state.updated}. ${state.roundsDone} round(s), ${state.accepted.length} accepted change(s). Judges: ${judges.join(', ') || 'none'}${heldout.size > 0 ? ` (held out: ${[...heldout].join(', ')})` : ''}. Generator: ${gen}.`,
 	};
-	const lossRows = finished.map(r => [
-		String(r.round),
-		...judges.flatMap(j => [num(r.losses?.[j]), num(r.lossesAfter?.[j]), num(r.testLosses?.[j])]),
-	]);
+	const initial = state.rounds[0]?.testBefore;
+	const lossRows = [
+		...(initial ? [['0 (initial prompt)', ...judges.flatMap(j => ['', '', num(initial[j])])]] : []),
+		...finished.map(r => [String(r.round), ...judges.flatMap(j => [num(r.losses?.[j]), num(r.lossesAfter?.[j]), num(r.testLosses?.[j])])]),
+	];
 	const lossHeader = ['round', ...judges.flatMap(j => [`${j} before`, `${j} after`, `${j} test`])];
 	const lineage = state.segments.map(s => {
 		const o = s.origin;
@@ -83,7 +105,7 @@ function sections(state: SessionState): Section[] {
 		{
 			title: 'Loss per judge',
 			blocks: [
-				{kind: 'p', text: 'Before and after: the round’s training batch (a new minibatch each round); test: the test split after the round.'},
+				{kind: 'p', text: `Before and after: the round’s training batch (${task.fixedBatch ? 'the same minibatch every round' : 'a new minibatch each round'}); test: the test split after the round (round 0: the initial prompt).`},
 				{kind: 'table', header: lossHeader, rows: lossRows},
 				...judges.map((judge): Block => ({kind: 'chart', judge})),
 			],
@@ -106,11 +128,11 @@ function sections(state: SessionState): Section[] {
 			blocks: [
 				{
 					kind: 'table',
-					header: ['round', 'targets', 'candidates', 'decision', 'best aggregate'],
+					header: ['round', 'targets', 'candidates', 'decision', 'best mean change (nats/token)'],
 					rows: state.rounds.map(r => {
-						const best = Math.max(...Object.values(r.aggregates), Number.NEGATIVE_INFINITY);
+						const best = bestChange(r, selection);
 						const decision = r.decision ? `${r.decision.action}${r.decision.candidate ? ` ${r.decision.candidate}` : ''}` : r.finished ? '' : 'unfinished';
-						return [String(r.round), (r.targets ?? []).join(', '), String(r.candidates.length), decision, Number.isFinite(best) ? `${(100 * best).toFixed(2)}%` : ''];
+						return [String(r.round), (r.targets ?? []).join(', '), String(r.candidates.length), decision, best === undefined ? '' : formatChange(best)];
 					}),
 				},
 			],

@@ -121,6 +121,8 @@ async function scoreRound(host: EngineHost, work: RoundWork, examples: TaskExamp
 				host.budget.spend({judgePasses: m.passes});
 				Object.assign(work.current, m.losses);
 				Object.assign(work.currentObjectives, m.objectiveLosses);
+				// The held-out judges' per-example losses, for the per-example view.
+				Object.assign(work.exampleLosses, m.exampleLosses);
 				host.emit({type: 'candidate-scored', round: work.round, losses: {...work.current}, done: ++done, total});
 			}
 			for (const [i, c] of todo.entries()) {

@@ -4,19 +4,24 @@
  */
 import type {AcceptDecision} from '../core/accept.js';
 import type {BudgetLimits, BudgetSpent} from '../core/budget.js';
-import type {Candidate, Edit, JudgeLosses, MultiObjectiveMode, Segment, SegmentImportance} from '../core/types.js';
+import type {Aggregation, Candidate, Edit, JudgeLosses, MultiObjectiveMode, Segment, SegmentImportance} from '../core/types.js';
 import type {TokenUsage} from '../generators/types.js';
+import type {ExamplesView} from './examples-view.js';
+import type {TransferAlarm} from './transfer.js';
+
+export type {ExampleOutputs, ExampleRow, ExamplesView} from './examples-view.js';
 
 /** What the engine is doing. */
-export type EngineStatus = 'idle' | 'attributing' | 'proposing' | 'scoring' | 'awaiting-decision' | 'applying' | 'finished';
+export type EngineStatus = 'idle' | 'evaluating' | 'attributing' | 'proposing' | 'scoring' | 'generating' | 'awaiting-decision' | 'applying' | 'finished';
 
 /** A piece of cancellable work. */
-export type WorkPhase = 'attribution' | 'proposal' | 'scoring' | 'evaluation';
+export type WorkPhase = 'attribution' | 'proposal' | 'scoring' | 'evaluation' | 'generation';
 
 /**
- * What the user (or the acceptance rule) decides while a round awaits a decision. accept, pick, edit-segment,
- * edit-prompt and skip end the round; freeze, target and regenerate change the round and await again; quit ends
- * the run, leaving the round unfinished (it is redone on resume).
+ * What the user (or the acceptance rule) decides while a round awaits a decision. accept, pick and skip end the
+ * round; edit-segment and edit-prompt add the edited prompt as a candidate, scored, to accept or not; freeze,
+ * target and regenerate change the round and await again; undo reverts the last accepted change and starts the
+ * round again; quit ends the run, leaving the round unfinished (it is redone on resume).
  */
 export type Decision =
 	| {/** Apply the top-ranked candidate. */ kind: 'accept'}
@@ -41,6 +46,8 @@ export type Decision =
 	| {/** Edit these segments instead of the weakest ones: new candidates are proposed and scored. */ kind: 'target'; /** Segment ids. */ segments: readonly string[]}
 	| {/** Propose and score new candidates for the same segments (after a cancel: finish the missing work). */ kind: 'regenerate'}
 	| {/** Keep the prompt and end the round. */ kind: 'skip'}
+	| {/** Revert the last accepted change still in effect; the round starts again on the prompt before it. */ kind: 'undo'}
+	| {/** Show the per-example view for the current prompt and this candidate (greedy outputs generated as needed). */ kind: 'examples'; /** Candidate id. */ candidate?: string}
 	| {/** Stop the run; the round in progress is redone on resume. */ kind: 'quit'};
 
 /** A candidate with its scores on the round's evaluation batch. */
@@ -51,9 +58,11 @@ export type ScoredCandidate = Candidate & {
 	losses?: JudgeLosses;
 	/** Mean loss over the selection judges per objective (multi-objective tasks). */
 	objectiveLosses?: Record<string, number>;
-	/** Relative improvement r per judge (positive = better than the current prompt). */
-	improvement?: Record<string, number>;
-	/** Aggregated relative improvement over the selection judges. */
+	/** Change in loss per judge, L_j(c) - L_j(P) in nats/token (negative = lower loss, better); held-out judges included. */
+	change?: Record<string, number>;
+	/** The change as a share of |L_j(P)|, only for judges whose current loss is well away from zero (see loss-change.ts). */
+	relative?: Record<string, number>;
+	/** The change aggregated over the selection judges (the task's aggregation, nats/token, not normalised): what ranks. */
 	aggregate?: number;
 	/** 1-based overall rank (scored candidates only). */
 	rank?: number;
@@ -119,8 +128,12 @@ export type RoundView = {
 	objectives?: ObjectiveReport;
 	/** Segments chosen for editing. */
 	targets: string[];
-	/** Loss of the current prompt per judge (held-out judges included when scored). */
+	/** Loss of the current prompt per judge on the round's batch (held-out judges included when scored). */
 	current: JudgeLosses;
+	/** Test-split loss of the current prompt per judge (held-out judges included), when measured. */
+	test?: JudgeLosses;
+	/** Test-split loss of the session's initial prompt per judge (round 0), when measured. */
+	testInitial?: JudgeLosses;
 	/** Loss of the current prompt per objective (mean over selection judges). */
 	currentObjectives?: Record<string, number>;
 	/** Candidates: scored ones by rank, then unscored and blocked ones in proposal order. */
@@ -131,6 +144,8 @@ export type RoundView = {
 	selection: string[];
 	/** Judges only reported. */
 	heldout: string[];
+	/** How the selection judges' changes are combined into the aggregate (not normalised: all are nats/token). */
+	aggregation: Aggregation;
 	/** Hypervolume of the candidates' objective losses, the current prompt as reference (multi-objective tasks). */
 	hypervolume?: number;
 	/** Remarks: the generator's notes, rejected edits, leave-one-out fallbacks. */
@@ -141,6 +156,10 @@ export type RoundView = {
 	error?: EngineError;
 	/** Budget spent and left. */
 	budget: BudgetReport;
+	/** The per-example view, once asked for. */
+	examples?: ExamplesView;
+	/** The transfer alarm of the round before, when it rang. */
+	alarm?: TransferAlarm;
 };
 
 /** A candidate the generator proposed that could not be applied. */
@@ -158,8 +177,14 @@ export type EngineEvent =
 			type: 'round-started';
 			/** Round number. */
 			round: number;
+			/** The transfer alarm of the round before, when it rang. */
+			alarm?: TransferAlarm;
 			/** Minibatch indices. */
 			batch: number[];
+			/** Test-split loss of the prompt the round starts with, when measured. */
+			test?: JudgeLosses;
+			/** Test-split loss of the initial prompt (round 0), when measured. */
+			testInitial?: JudgeLosses;
 	  }
 	| {
 			type: 'progress';
@@ -233,6 +258,8 @@ export type EngineEvent =
 			losses?: JudgeLosses;
 			/** Test-split loss per judge, when measured. */
 			testLosses?: JudgeLosses;
+			/** The transfer alarm, when it rang for this round. */
+			alarm?: TransferAlarm;
 	  }
 	| {type: 'cancelled'; /** Round number. */ round: number; /** The work that was cancelled. */ phase: WorkPhase}
 	| {type: 'note'; /** Round number, if any. */ round?: number; /** The remark. */ text: string; /** Severity. */ level: 'info' | 'warn'}
@@ -251,8 +278,8 @@ export type EngineEvent =
 export type RunResult = {
 	/** Why it ended. */
 	reason: string;
-	/** How: the budget ran out, the user quit, or the run was stopped (signal, stop()). */
-	ending: 'budget' | 'quit' | 'stopped';
+	/** How: the budget ran out, the user quit, the run was stopped (signal, stop()), or a transfer alarm ended it. */
+	ending: 'budget' | 'quit' | 'stopped' | 'alarm';
 	/** Rounds done in the session. */
 	rounds: number;
 	/** Accepted changes in the session. */

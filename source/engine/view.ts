@@ -8,7 +8,11 @@ import {hypervolume, paretoFront} from '../core/multi-objective.js';
 import {joinSegments} from '../core/segment.js';
 import type {Task} from '../core/task.js';
 import type {Candidate, JudgeLosses, Segment} from '../core/types.js';
-import type {Measurement, Objective} from './measure.js';
+import {isExactMatch} from './evaluate.js';
+import type {ExampleOutputs, ExamplesView} from './examples-view.js';
+import type {TransferAlarm} from './transfer.js';
+import {relativeChange} from './loss-change.js';
+import {judgeExamples, weightOf, type Measurement, type Objective} from './measure.js';
 import type {RoundImportance} from './importance.js';
 import type {BudgetReport, EngineError, RoundView, ScoredCandidate, WorkPhase} from './types.js';
 
@@ -28,6 +32,10 @@ export type RoundWork = {
 	override?: string[];
 	/** Loss of the current prompt per judge (selection judges from attribution, held-out ones scored). */
 	current: JudgeLosses;
+	/** Test-split loss of the current prompt per judge, when measured. */
+	test?: JudgeLosses;
+	/** The transfer alarm of the round before, when it rang. */
+	alarm?: TransferAlarm;
 	/** Per judge and objective, for the current prompt. */
 	currentObjectives: Record<string, Record<string, number>>;
 	/** Loss per judge and example of the current prompt (selection judges), for the hard examples. */
@@ -44,6 +52,10 @@ export type RoundWork = {
 	currentLogged: boolean;
 	/** Remarks for the user. */
 	notes: string[];
+	/** Greedy outputs per prompt text and judge, generated for the per-example view. */
+	outputs: Map<string, Record<string, string[]>>;
+	/** What the per-example view compares, once asked for. */
+	examplesFor?: {candidate?: string};
 	/** Work cancelled before it finished. */
 	cancelled?: WorkPhase;
 	/** The error that stopped the work. */
@@ -64,6 +76,8 @@ export type ViewContext = {
 	heldout: string[];
 	/** Budget spent and left. */
 	budget: BudgetReport;
+	/** Test-split loss of the initial prompt (round 0), when measured. */
+	testInitial?: JudgeLosses;
 };
 
 /** True when a candidate changes or deletes a segment that is frozen now. */
@@ -90,6 +104,8 @@ export function rankCandidates(work: RoundWork, context: ViewContext): AcceptDec
 		selection: context.selection,
 		aggregation: context.task.aggregation,
 		threshold: context.task.threshold,
+		// Losses are all nats/token: their decreases are averaged as they are (relative changes explode near zero).
+		normalisation: 'none',
 	});
 }
 
@@ -98,6 +114,7 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 	const ranking = rankCandidates(work, context);
 	const byId = new Map(ranking?.candidates.map(c => [c.id, c]) ?? []);
 	const multi = context.task.objectives !== undefined;
+	const judges = [...context.selection, ...context.heldout];
 	const views: ScoredCandidate[] = work.candidates.map(c => {
 		const m = work.scores.get(c.id);
 		const score = byId.get(c.id);
@@ -107,10 +124,19 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		if (m) {
 			view.losses = m.losses;
 			if (multi) view.objectiveLosses = objectiveMeans(m.objectiveLosses, context.selection, context.objectives);
+			const known = judges.filter(j => work.current[j] !== undefined && m.losses[j] !== undefined);
+			if (known.length > 0) {
+				view.change = Object.fromEntries(known.map(j => [j, m.losses[j] - work.current[j]]));
+				const relative = known.flatMap(j => {
+					const r = relativeChange(work.current[j], view.change![j]);
+					return r === undefined ? [] : [[j, r] as const];
+				});
+				if (relative.length > 0) view.relative = Object.fromEntries(relative);
+			}
 		}
 		if (score) {
-			view.improvement = score.improvement;
-			view.aggregate = score.aggregate;
+			// The rule's aggregate is a decrease (positive = better); the view shows the change, as the judges' columns do.
+			view.aggregate = -score.aggregate;
 			view.rank = score.rank;
 			view.judgeRanks = Object.fromEntries(Object.entries(ranking!.perJudge).map(([j, ids]) => [j, ids.indexOf(c.id) + 1]));
 		}
@@ -136,15 +162,49 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		objectives: work.importance?.objectives,
 		targets: work.targets,
 		current: work.current,
+		test: work.test,
+		testInitial: context.testInitial,
+		alarm: work.alarm,
 		currentObjectives,
 		candidates: [...ranked, ...rest],
 		ranking,
 		selection: context.selection,
 		heldout: context.heldout,
+		aggregation: context.task.aggregation,
 		hypervolume: hv,
 		notes: work.notes,
 		cancelled: work.cancelled,
 		error: work.error,
 		budget: context.budget,
+		examples: examplesView(work, {task: context.task, objectives: context.objectives, segments: context.segments, judges}),
+	};
+}
+
+/** The per-example view of the round, when asked for. */
+export function examplesView(
+	work: RoundWork,
+	context: {task: Task; objectives: readonly Objective[]; segments: readonly {text: string}[]; judges: string[]},
+): ExamplesView | undefined {
+	if (!work.examplesFor) return undefined;
+	const {candidate} = work.examplesFor;
+	const objective = context.objectives[0];
+	const examples = work.batch.map(i => context.task.data.train[i]);
+	const references = judgeExamples(examples, {name: objective.name, weight: 1});
+	const outputs = (prompt: string, losses: Record<string, number[]>, id: string | undefined): ExampleOutputs => {
+		const generated = work.outputs.get(prompt) ?? {};
+		return {
+			prompt: id,
+			outputs: generated,
+			match: Object.fromEntries(Object.entries(generated).map(([j, out]) => [j, out.map((o, e) => isExactMatch(o, references[e].target))])),
+			losses,
+		};
+	};
+	const chosen = candidate === undefined ? undefined : work.candidates.find(c => c.id === candidate);
+	return {
+		rows: examples.map((e, k) => ({index: work.batch[k], input: e.input, reference: references[k].target, weight: weightOf(e)})),
+		judges: context.judges,
+		objective: context.objectives.length > 1 ? objective.name : undefined,
+		current: outputs(joinSegments(context.segments), work.exampleLosses, undefined),
+		candidate: chosen ? outputs(joinSegments(chosen.segments), work.scores.get(chosen.id)?.exampleLosses ?? {}, chosen.id) : undefined,
 	};
 }

@@ -151,7 +151,8 @@ export async function encodeExample(
 	if (judge.maxTokens !== undefined && length > judge.maxTokens) {
 		throw new UserError(
 			`judge "${judge.config.name}": an example is ${length} tokens long, more than the judge's ${judge.maxTokens}; ` +
-				'shorten the prompt, the input or the target, or use a judge with a longer context',
+				'use a judge with a longer context (the folder of a larger model, e.g. an exported Hugging Face model, given with --judges; ' +
+				'gmpo judges check <folder> shows its context), or shorten the prompt, the input or the target',
 		);
 	}
 	return {...tokens, rendered};

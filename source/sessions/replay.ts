@@ -28,6 +28,16 @@ export type AcceptedStep = {
 	before: string;
 	/** The prompt text after. */
 	after: string;
+	/** The segments before (what an undo goes back to). */
+	segmentsBefore: Segment[];
+};
+
+/** An accepted change that was undone. */
+export type UndoneStep = AcceptedStep & {
+	/** When it was undone (ISO time). */
+	undoneTime: string;
+	/** The round in progress when it was undone. */
+	undoneRound?: number;
 };
 
 /** Everything logged about one round. */
@@ -40,6 +50,8 @@ export type RoundRecord = {
 	finished?: string;
 	/** Training example indices of the minibatch. */
 	batch?: number[];
+	/** Per-judge test-split losses of the prompt the round started with, when measured. */
+	testBefore?: JudgeLosses;
 	/** Segment attribution. */
 	importance?: SegmentImportance;
 	/** Segments chosen for editing. */
@@ -102,8 +114,12 @@ export type SessionState = {
 	roundsDone: number;
 	/** The round started but not finished, if any: a resumed session redoes it. */
 	inProgress?: number;
-	/** Accepted changes in order: the prompt's lineage. */
+	/** Accepted changes in effect, in order: the prompt's lineage. */
 	accepted: AcceptedStep[];
+	/** Accepted changes that were undone, in the order they were undone. */
+	undone: UndoneStep[];
+	/** The name the user gave the session, if any. */
+	name?: string;
 	/** Lowest mean-over-judges training loss of a prompt the session held, and the round it was measured in. */
 	best?: {loss: number; round: number};
 	/** Rounds done and generator tokens spent (rounds that were redone after a crash included). */
@@ -156,6 +172,7 @@ export function initialState(task: Task, event: Extract<SessionEvent, {type: 'cr
 		rounds: [],
 		roundsDone: 0,
 		accepted: [],
+		undone: [],
 		budget: {rounds: 0, promptTokens: 0, completionTokens: 0},
 		nextSegmentNumber: 1,
 		notes: [],
@@ -186,7 +203,7 @@ export function applyEvent(state: SessionState, event: SessionEvent): void {
 			const expected = state.roundsDone + 1;
 			if (event.round !== expected) throw new ReplayError(`round ${event.round} started, expected round ${expected}`);
 			if (open) state.rounds.pop();
-			state.rounds.push({round: event.round, started: event.time, batch: event.batch, candidates: [], candidateLosses: {}, aggregates: {}});
+			state.rounds.push({round: event.round, started: event.time, batch: event.batch, testBefore: event.testLosses, candidates: [], candidateLosses: {}, aggregates: {}});
 			state.inProgress = event.round;
 			break;
 		}
@@ -238,6 +255,7 @@ export function applyEvent(state: SessionState, event: SessionEvent): void {
 					edits: event.edits as Edit[],
 					before: text(state.segments),
 					after: text(segments),
+					segmentsBefore: state.segments,
 				});
 				state.segments = segments;
 				state.frozen = segments.filter(s => s.frozen).map(s => s.id);
@@ -265,6 +283,19 @@ export function applyEvent(state: SessionState, event: SessionEvent): void {
 			state.frozen = state.segments.filter(s => s.frozen).map(s => s.id);
 			break;
 		}
+		case 'undo': {
+			const last = state.accepted.at(-1);
+			if (!last) throw new ReplayError('undo, but no accepted change is in effect');
+			state.accepted.pop();
+			state.undone.push({...last, undoneTime: event.time, undoneRound: event.round});
+			// Segments frozen now stay frozen where they exist in the restored prompt.
+			state.segments = withFrozen(last.segmentsBefore, new Set(state.frozen));
+			state.frozen = state.segments.filter(s => s.frozen).map(s => s.id);
+			break;
+		}
+		case 'named':
+			state.name = event.name.trim() || undefined;
+			break;
 		case 'note':
 			state.notes.push({seq: event.seq, time: event.time, text: event.text, level: event.level ?? 'info', round: event.round});
 			break;

@@ -73,6 +73,8 @@ const roundStarted = z.object({
 	round,
 	/** Indices of the training examples in this round's minibatch. */
 	batch: z.array(z.number().int().min(0)).optional(),
+	/** Per-judge test-split losses of the prompt the round starts with, when measured (round 1's: round 0). */
+	testLosses: judgeLosses.optional(),
 });
 
 const attribution = z.object({
@@ -107,7 +109,7 @@ const scored = z.object({
 	split: z.enum(['train', 'test']).optional(),
 	/** Loss per judge. */
 	losses: judgeLosses,
-	/** Aggregate relative improvement over the current prompt (candidates only). */
+	/** The aggregate the ranking used (candidates only): the mean decrease in nats/token since issue 16, a relative improvement before. */
 	aggregate: z.number().optional(),
 });
 
@@ -143,6 +145,21 @@ const freeze = z.object({
 	frozen: z.boolean(),
 });
 
+/** The last accepted change still in effect is reverted: the prompt is as it was before it. */
+const undo = z.object({
+	...header,
+	type: z.literal('undo'),
+	/** The round in progress when it was undone (that round is started again). */
+	round: round.optional(),
+});
+
+/** The session's name, as the user gave it (the id stays the folder's name). */
+const named = z.object({
+	...header,
+	type: z.literal('named'),
+	name: z.string(),
+});
+
 const note = z.object({
 	...header,
 	type: z.literal('note'),
@@ -161,6 +178,8 @@ export const eventSchema = z.discriminatedUnion('type', [
 	decision,
 	roundFinished,
 	freeze,
+	undo,
+	named,
 	note,
 ]);
 

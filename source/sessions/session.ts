@@ -25,7 +25,7 @@ export const pendingName = '.pending';
 export const keeperEvents: ReadonlySet<SessionEventType> = new Set(['decision', 'freeze', 'note']);
 
 /** Event types after which the log is fsynced: losing them would lose what the user decided. */
-const durable = new Set<SessionEventType>(['created', 'decision', 'round_finished', 'freeze']);
+const durable = new Set<SessionEventType>(['created', 'decision', 'round_finished', 'freeze', 'undo', 'named']);
 
 /** How to mend the log's end before the next append. */
 export type Repair = {

@@ -51,6 +51,8 @@ export type CreateInput = {
 export type SessionSummary = {
 	/** Session id (folder name). */
 	id: string;
+	/** The name the user gave it, if any. */
+	name?: string;
 	/** The session folder. */
 	dir: string;
 	/** Task name. */
@@ -302,10 +304,21 @@ export function listSessions(options: StoreOptions = {}): SessionSummary[] {
 		const dir = path.join(root, id);
 		try {
 			const {state} = load(dir, {});
-			return {id, dir, task: state.task.name, rounds: state.roundsDone, bestLoss: state.best?.loss, lastUpdate: state.updated};
+			return {id, name: state.name, dir, task: state.task.name, rounds: state.roundsDone, bestLoss: state.best?.loss, lastUpdate: state.updated};
 		} catch (error) {
 			if (error instanceof UserError) return {id, dir, error: error.line};
 			throw error;
 		}
 	});
 }
+
+/** Names a session (shown beside its id); an empty name removes it. Refused while the session is open elsewhere. */
+export function nameSession(id: string, name: string, options: StoreOptions = {}): void {
+	const session = openSession(id, options);
+	try {
+		session.append({type: 'named', name: name.trim()});
+	} finally {
+		session.close();
+	}
+}
+

@@ -9,7 +9,7 @@ import {isUserError} from '../errors.js';
 import type {SessionSummary} from '../sessions/store.js';
 import type {Launcher, PickerChoice, TuiRun} from './engine-port.js';
 import {LoadingScreen} from './loading-screen.js';
-import {PickerScreen} from './picker-screen.js';
+import {PickerScreen, type SessionActions} from './picker-screen.js';
 import {SessionScreen} from './session-screen.js';
 import type {RunEnd} from './use-engine-run.js';
 
@@ -31,6 +31,8 @@ export type PickerSource = {
 	examples: string[];
 	/** The sessions folder. */
 	sessionsDir: string;
+	/** Deletes and names sessions (absent: the picker cannot). */
+	actions?: SessionActions;
 };
 
 type Props = {
@@ -85,9 +87,10 @@ export function App({launch, start, picker, editPrompt, onExit}: Props) {
 		if (start) open(start);
 		// Only the choice the app was started on: later choices come from the picker.
 	}, []);
-	const [sessions] = useState(() => (start ? [] : picker.sessions()));
+	const [sessions, setSessions] = useState(() => (start ? [] : picker.sessions()));
 	if (phase.kind === 'picker') {
-		return <PickerScreen sessions={sessions} examples={picker.examples} sessionsDir={picker.sessionsDir} error={phase.error} onChoose={open} onQuit={() => leave({})} />;
+		const actions = picker.actions && {...picker.actions, reload: () => setSessions(picker.sessions())};
+		return <PickerScreen sessions={sessions} examples={picker.examples} sessionsDir={picker.sessionsDir} error={phase.error} onChoose={open} actions={actions} onQuit={() => leave({})} />;
 	}
 	if (phase.kind === 'loading') {
 		const quit = () => {

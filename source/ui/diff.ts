@@ -36,3 +36,38 @@ const opSign: Record<Edit['op'], string> = {replace: '~', delete: '-', insert_af
 export function editSummary(edits: readonly Edit[]): string {
 	return edits.map(e => `${opSign[e.op]}${e.segment}${e.op === 'delete' ? '' : ` ${oneLine(e.text ?? '')}`}`).join('; ');
 }
+
+/**
+ * The initial prompt against the current one, segment by segment. Ids are stable (a replaced segment keeps its id,
+ * new text gets a new one), so the two id sequences are aligned (longest common subsequence): a shared id whose text
+ * changed is "-" then "+", an id only in the initial prompt is "-", one only in the current prompt "+".
+ */
+export function promptDiff(initial: readonly Segment[], current: readonly Segment[]): DiffLine[] {
+	const n = initial.length;
+	const m = current.length;
+	const common: number[][] = Array.from({length: n + 1}, () => new Array<number>(m + 1).fill(0));
+	for (let i = n - 1; i >= 0; i--) {
+		for (let j = m - 1; j >= 0; j--) {
+			common[i][j] = initial[i].id === current[j].id ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1]);
+		}
+	}
+	const out: DiffLine[] = [];
+	let i = 0;
+	let j = 0;
+	while (i < n || j < m) {
+		if (i < n && j < m && initial[i].id === current[j].id) {
+			const before = oneLine(initial[i].text);
+			const after = oneLine(current[j].text);
+			if (before !== after) out.push({sign: '-', segment: initial[i].id, text: before}, {sign: '+', segment: current[j].id, text: after});
+			i++;
+			j++;
+		} else if (j >= m || (i < n && common[i + 1][j] >= common[i][j + 1])) {
+			out.push({sign: '-', segment: initial[i].id, text: oneLine(initial[i].text)});
+			i++;
+		} else {
+			out.push({sign: '+', segment: current[j].id, text: oneLine(current[j].text)});
+			j++;
+		}
+	}
+	return out;
+}

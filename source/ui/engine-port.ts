@@ -7,8 +7,8 @@ import type {Segment} from '../core/types.js';
 import type {Decision, EngineEvent, EngineStatus, RoundView, RunResult} from '../engine/index.js';
 import type {SessionState} from '../sessions/replay.js';
 
-/** A judge as the TUI sees it: its name and whether it only reports. */
-export type JudgeName = {readonly info: {readonly name: string; readonly heldout: boolean}};
+/** A judge as the TUI sees it: its name, whether it only reports, and its context length when known. */
+export type JudgeName = {readonly info: {readonly name: string; readonly heldout: boolean; readonly contextLength?: number}};
 
 /** The engine, as the TUI drives it. */
 export type TuiEngine = {

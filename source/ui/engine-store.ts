@@ -47,6 +47,7 @@ export class EngineStore {
 			segments: engine.segments,
 			selection: engine.selection.map(j => j.info.name),
 			heldout: engine.heldout.map(j => j.info.name),
+			aggregation: engine.session.state.task.aggregation ?? 'mean',
 			budget: {spent: engine.budget.spent(), limits: {...engine.budget.limits}},
 			now: this.now(),
 		};

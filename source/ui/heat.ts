@@ -4,6 +4,7 @@
  * the meaning; colour only repeats it.
  */
 import type {SegmentImportance} from '../core/types.js';
+import {importanceEffect} from '../engine/importance-level.js';
 
 /** Levels of intensity: 0 = negligible, 3 = the strongest in view. */
 export type HeatLevel = 0 | 1 | 2 | 3;

@@ -8,7 +8,9 @@ import {Box, Text} from 'ink';
 import {memo} from 'react';
 import type {Segment, SegmentImportance} from '../core/types.js';
 import {formatImportance, oneLine} from './format.js';
-import {agreementText, heatGlyphs, heatOf, lensValues, scaleOf} from './heat.js';
+import type {Chunk} from './flow.js';
+import {heatGlyphs, heatOf, lensValues, scaleOf} from './heat.js';
+import type {TitleStyle} from './round-frame.js';
 import {windowStart} from './scroll.js';
 import {useTheme} from './use-theme.js';
 
@@ -31,33 +33,35 @@ type Props = {
 	rows: number;
 	/** Width in cells. */
 	width: number;
+	/** The title's lines (heatTitle). */
+	title: Chunk<TitleStyle>[][];
 };
 
 /** The segment heatmap. */
-export const Heatmap = memo(function Heatmap({segments, importance, targets, marked, lens, selected, focused, rows, width}: Props) {
+export const Heatmap = memo(function Heatmap({segments, importance, targets, marked, lens, selected, focused, rows, width, title}: Props) {
 	const {glyphs, color} = useTheme();
 	const values = lensValues(importance, lens);
 	const scale = scaleOf(values.values());
 	const at = Math.max(0, segments.findIndex(s => s.id === selected));
 	const start = windowStart(segments.length, rows, at);
 	const shown = segments.slice(start, start + rows);
-	const agreement = agreementText(importance);
-	const more = segments.length > rows ? `${glyphs.sep}${start + 1}-${start + shown.length} of ${segments.length}` : '';
 	return (
 		<Box flexDirection="column" width={width}>
-			<Text wrap="truncate-end">
-				<Text bold color={focused ? color.accent : undefined}>
-					{focused ? glyphs.cursor : ' '} Prompt
+			{title.map((line, i) => (
+				<Text key={i} wrap="truncate-end">
+					{line.map((chunk, k) =>
+						chunk.style === 'heading' ? (
+							<Text key={k} bold color={focused ? color.accent : undefined}>
+								{chunk.text}
+							</Text>
+						) : (
+							<Text key={k} color={color.muted}>
+								{chunk.text}
+							</Text>
+						),
+					)}
 				</Text>
-				<Text color={color.muted}>
-					{' '}
-					heat (v): {importance ? lens : 'not attributed yet'}
-					{importance ? ` (${importance.method})` : ''}
-					{agreement ? `${glyphs.sep}${agreement}` : ''}
-					{more}
-					{glyphs.sep}+ helps, - hurts
-				</Text>
-			</Text>
+			))}
 			{shown.map(segment => {
 				const value = values.get(segment.id);
 				const heat = heatOf(value, scale);

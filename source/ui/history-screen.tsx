@@ -1,109 +1,133 @@
 /**
- * The history screen: the loss of each judge over the rounds as a text chart, then the accepted edits in order and
- * the current prompt's lineage (which round and which edit produced each segment). ↑/↓ scroll the lists.
+ * The history screen: the loss of each judge by round as a text chart (round 0 = the initial prompt), then, in a
+ * list that scrolls (↑/↓, saying what is above and below), the current prompt in full (the final prompt once the
+ * run has ended), its changes since the initial prompt, the accepted changes and the lineage of every segment.
  */
 import {Box, Text} from 'ink';
-import type {ReactNode} from 'react';
+import {heldoutJudges} from '../engine/report.js';
 import type {SessionState} from '../sessions/replay.js';
 import {plotChart} from './chart.js';
-import {editSummary} from './diff.js';
+import type {Tone} from './detail-content.js';
+import {flowChunks} from './flow.js';
 import {Footer} from './footer.js';
-import {oneLine} from './format.js';
 import {HelpOverlay} from './help-overlay.js';
+import {useMemo} from 'react';
+import {historyContent, type HistoryLine} from './history-content.js';
 import {lossHistory} from './history-data.js';
 import {usableRows} from './layout.js';
+import {ScrollPane, type PaneItem} from './scroll-pane.js';
+import type {Glyphs, Theme} from './theme.js';
 import type {TerminalSize} from './use-terminal-size.js';
 import {useTheme} from './use-theme.js';
+import {wrapLines} from './wrap.js';
 
 type Props = {
 	/** The session's state (its history). */
 	state: SessionState;
-	/** First line of the lists shown. */
+	/** Lines of the list scrolled past. */
 	scroll: number;
-	/** Whether the help overlay is open. */
-	help: boolean;
+	/** The help overlay, when open, and how far it is scrolled. */
+	help?: {offset: number};
 	/** A banner (the run ended, how to go on). */
 	banner?: string;
+	/** The latest remark (what a key did). */
+	notice?: string;
+	/** Whether the run has ended (the current prompt is the final one). */
+	ended?: boolean;
+	/** The list's lines (historyContent), when the caller has them already. */
+	lines?: readonly HistoryLine[];
 	/** Terminal size. */
 	size: TerminalSize;
 };
 
-/** The number of list lines the history shows (for scrolling). */
-export function historyListLength(state: SessionState): number {
-	return 2 + Math.max(1, state.accepted.length) + state.segments.length;
+function toneColor(tone: Tone, color: Theme['color']): {color?: string; bold?: boolean} {
+	if (tone === 'title') return {bold: true};
+	if (tone === 'good') return {color: color.good};
+	if (tone === 'bad') return {color: color.bad};
+	if (tone === 'muted') return {color: color.muted};
+	return {};
 }
 
-/** Loss chart, accepted edits, lineage. */
-export function HistoryScreen({state, scroll, help, banner, size}: Props) {
+/** How the screen is laid out: title, banner, chart title, chart and legend lines, and the rows left for the list. */
+export function historyLayout(state: SessionState, size: TerminalSize, banner: string | undefined, glyphs: Glyphs, notice?: string) {
+	const width = size.columns;
+	const rows = usableRows(size.rows);
+	const title = wrapLines(['gmpo', state.task.name, 'history', `${state.roundsDone} round(s) done`, `${state.accepted.length} accepted`, `session ${state.id}${state.name ? ` (${state.name})` : ''}`].join(glyphs.sep), width);
+	const bannerLines = [...(banner ? wrapLines(`! ${banner}`, width) : []), ...(notice ? wrapLines(notice, width) : [])];
+	const history = lossHistory(state);
+	const chartTitle = flowChunks(
+		[
+			{text: 'Loss per judge by round', style: false},
+			{text: `(${history.split === 'test' ? 'test split' : "each round's batch"}; 0 = the initial prompt; lower is better)`, style: true},
+		],
+		width,
+		1,
+	);
+	// The chart gets about half of what is left (3 to 10 rows), the list the rest.
+	const free = rows - title.length - bannerLines.length - chartTitle.length - 2 - 2 - 1;
+	const chart = plotChart(history.series, history.rounds.map(String), Math.max(3, Math.min(10, Math.floor(free / 2))), width, glyphs);
+	const held = new Set(heldoutJudges(state));
+	const legend = flowChunks(
+		[
+			...history.series.map((s, i) => ({text: `${chart.markers[i]} ${held.has(s.name) ? '(h) ' : ''}${s.name}`, style: false})),
+			{text: '* = judges on the same point; x = round, 0 = the initial prompt', style: true},
+		],
+		width,
+	);
+	const listRows = Math.max(3, rows - title.length - bannerLines.length - chartTitle.length - chart.lines.length - legend.length - 1);
+	return {title, banner: bannerLines, chartTitle, chart, legend, listRows};
+}
+
+/** Loss chart, then the prompt, its changes, the accepted changes and the lineage. */
+export function HistoryScreen({state, scroll, help, banner, notice, ended = false, size, lines}: Props) {
 	const {color, glyphs} = useTheme();
 	const width = size.columns;
 	const rows = usableRows(size.rows);
-	const history = lossHistory(state);
-	const chartRows = Math.max(3, Math.min(10, Math.floor((rows - 6) / 2) - 2));
-	const chart = plotChart(history.series, history.rounds.map(String), chartRows, width, glyphs);
-	const list: {key: string; node: ReactNode}[] = [{key: 'acc', node: <Text bold>Accepted edits ({state.accepted.length})</Text>}];
-	if (state.accepted.length === 0) list.push({key: 'acc-none', node: <Text color={color.muted}>  none yet</Text>});
-	for (const a of state.accepted) {
-		const what = a.action === 'edit' ? (a.edits.length > 0 ? `by hand: ${editSummary(a.edits)}` : 'prompt edited by hand') : `${a.action === 'accept' ? 'accepted' : 'picked'} ${a.candidate}: ${editSummary(a.edits)}`;
-		list.push({key: `a${a.seq}`, node: <Text>  round {a.round} {what}</Text>});
-	}
-	list.push({key: 'lin', node: <Text bold>Prompt lineage</Text>});
-	for (const s of state.segments) {
-		const o = s.origin;
-		const from = !o || o.kind === 'initial' ? 'initial' : o.candidateId === 'user' ? `r${o.round} hand` : `r${o.round} ${o.candidateId}`;
-		list.push({
-			key: `s${s.id}`,
-			node: (
-				<Text>
-					{'  '}
-					<Text color={color.muted}>{s.id.padEnd(5)}</Text>
-					<Text color={from === 'initial' ? color.muted : color.good}>{from.padEnd(10)}</Text>
-					{s.frozen ? `${glyphs.frozen} ` : ''}
-					{oneLine(s.text)}
-				</Text>
-			),
-		});
-	}
-	const fixed = 2 + chart.lines.length + 1 + 1 + (banner ? 1 : 0);
-	const room = Math.max(1, rows - fixed);
-	const start = Math.max(0, Math.min(scroll, list.length - room));
+	// Worked out again only when the session or the screen changes, not for every line scrolled.
+	const layout = useMemo(() => historyLayout(state, size, banner, glyphs, notice), [state, state.lastSeq, size, banner, glyphs, notice]);
+	const {chart} = layout;
+	const content = useMemo(() => lines ?? historyContent(state, width, ended), [lines, state, state.lastSeq, width, ended]);
+	const items: PaneItem[] = useMemo(() => content.map(line => ({key: line.key, node: <Text {...toneColor(line.tone, color)}>{line.text}</Text>})), [content, color]);
 	return (
 		<Box flexDirection="column" width={width} height={rows}>
-			<Text bold color={color.accent} wrap="truncate-end">
-				{['gmpo', state.task.name, 'history', `${state.roundsDone} round(s) done`, `${state.accepted.length} accepted`, `session ${state.id}`].join(glyphs.sep)}
-			</Text>
-			{banner ? (
-				<Text color={color.warn} wrap="truncate-end">
-					! {banner}
+			{layout.title.map((line, i) => (
+				<Text key={`t${i}`} bold color={color.accent} wrap="truncate-end">
+					{line}
 				</Text>
-			) : null}
+			))}
+			{layout.banner.map((line, i) => (
+				<Text key={`b${i}`} color={color.warn} wrap="truncate-end">
+					{line}
+				</Text>
+			))}
 			{help ? (
-				<HelpOverlay scope="history" width={width} rows={rows - 2} />
+				<HelpOverlay scope="history" width={width} rows={rows - layout.title.length - layout.banner.length - 1} offset={help.offset} />
 			) : (
 				<>
-					<Text wrap="truncate-end">
-						<Text bold>Loss per judge after each round</Text>
-						<Text color={color.muted}> ({history.split === 'test' ? 'test split' : "each round's batch"}; lower is better)</Text>
-					</Text>
+					{layout.chartTitle.map((line, i) => (
+						<Text key={`c${i}`} wrap="truncate-end">
+							{line.map((chunk, k) => (
+								<Text key={k} bold={!chunk.style} color={chunk.style ? color.muted : undefined}>
+									{chunk.text}
+								</Text>
+							))}
+						</Text>
+					))}
 					{chart.lines.map((line, i) => (
 						<Text key={i} wrap="truncate-end">
 							{line}
 						</Text>
 					))}
-					<Text wrap="truncate-end">
-						{history.series.map((s, i) => (
-							<Text key={s.name}>
-								{'  '}
-								{chart.markers[i]} {s.name}
-							</Text>
-						))}
-						<Text color={color.muted}>{'  '}x = round</Text>
-					</Text>
-					{list.slice(start, start + room).map(l => (
-						<Box key={l.key} width={width}>
-							<Text wrap="truncate-end">{l.node}</Text>
-						</Box>
+					{layout.legend.map((line, i) => (
+						<Text key={`l${i}`} wrap="truncate-end">
+							{line.map((chunk, k) => (
+								<Text key={k} color={chunk.style ? color.muted : undefined}>
+									{chunk.text}
+								</Text>
+							))}
+						</Text>
 					))}
+					<ScrollPane items={items} offset={scroll} rows={layout.listRows} width={width} keys={`${glyphs.up} ${glyphs.down}`} />
 				</>
 			)}
 			<Box flexGrow={1} />

@@ -11,6 +11,15 @@ export type KeyAction =
 	| 'down'
 	| 'page-up'
 	| 'page-down'
+	| 'top'
+	| 'bottom'
+	| 'filter'
+	| 'undo'
+	| 'examples'
+	| 'delete'
+	| 'rename'
+	| 'yes'
+	| 'no'
 	| 'focus'
 	| 'accept'
 	| 'pick'
@@ -22,13 +31,18 @@ export type KeyAction =
 	| 'regenerate'
 	| 'skip'
 	| 'lens'
+	| 'detail-up'
+	| 'detail-down'
 	| 'history'
 	| 'help'
 	| 'cancel'
 	| 'quit';
 
-/** Where a binding applies: the round screen, the history screen, the session picker, the screen shown while a run opens. */
-export type KeyScope = 'round' | 'history' | 'picker' | 'loading';
+/**
+ * Where a binding applies: the round screen, the history screen, the per-example view, the session picker, the
+ * screen shown while a run opens, and a yes/no question.
+ */
+export type KeyScope = 'round' | 'history' | 'examples' | 'picker' | 'loading' | 'confirm';
 
 /** One key as Ink reports it: a printable input (with Ctrl or not), or one of Ink's named keys. */
 export type KeySpec =
@@ -64,11 +78,15 @@ const named = (name: Extract<KeySpec, {named: string}>['named']): KeySpec => ({n
 
 /** Every shortcut, in the order the help overlay lists them. */
 export const KEY_MAP: readonly KeyBinding[] = [
-	{action: 'up', keys: [named('upArrow'), key('k')], label: 'Up/k', short: 'up', help: 'move the selection up', scopes: ['round', 'history', 'picker']},
-	{action: 'down', keys: [named('downArrow'), key('j')], label: 'Down/j', short: 'down', help: 'move the selection down', scopes: ['round', 'history', 'picker'], sameLine: true},
-	{action: 'page-up', keys: [named('pageUp')], label: 'PgUp', short: 'page up', help: 'move a page up', scopes: ['round', 'history', 'picker']},
-	{action: 'page-down', keys: [named('pageDown')], label: 'PgDn', short: 'page down', help: 'move a page down', scopes: ['round', 'history', 'picker'], sameLine: true},
-	{action: 'history', keys: [key('h')], label: 'h', short: 'history', help: 'switch between the round and the history (loss per judge, lineage)', scopes: ['round', 'history'], footer: true},
+	{action: 'up', keys: [named('upArrow'), key('k')], label: 'Up/k', short: 'up', help: 'move the selection (or scroll) up', scopes: ['round', 'history', 'examples', 'picker']},
+	{action: 'down', keys: [named('downArrow'), key('j')], label: 'Down/j', short: 'down', help: 'move the selection (or scroll) down', scopes: ['round', 'history', 'examples', 'picker'], sameLine: true},
+	{action: 'page-up', keys: [named('pageUp')], label: 'PgUp', short: 'page up', help: 'move a page up', scopes: ['round', 'history', 'examples', 'picker']},
+	{action: 'page-down', keys: [named('pageDown')], label: 'PgDn', short: 'page down', help: 'move a page down', scopes: ['round', 'history', 'examples', 'picker'], sameLine: true},
+	{action: 'top', keys: [key('g')], label: 'g', short: 'top', help: 'go to the top', scopes: ['round', 'history', 'examples', 'picker']},
+	{action: 'bottom', keys: [key('G')], label: 'G', short: 'bottom', help: 'go to the bottom', scopes: ['round', 'history', 'examples', 'picker'], sameLine: true},
+	{action: 'history', keys: [key('h')], label: 'h', short: 'history', help: 'switch between the round and the history (loss chart, current prompt, changes since the initial prompt, lineage)', scopes: ['round', 'history', 'examples'], footer: true},
+	{action: 'examples', keys: [key('x')], label: 'x', short: 'examples', help: "per example: each judge's greedy output beside the reference, exact match and loss, for the current prompt and the selected candidate", scopes: ['round', 'examples'], footer: true},
+	{action: 'filter', keys: [key('/')], label: '/', short: 'filter', help: 'filter the candidates by text (id, edit, rationale); Esc in the field clears it', scopes: ['round'], pane: 'candidates'},
 	{action: 'focus', keys: [named('tab')], label: 'Tab', short: 'pane', help: 'switch between the candidates and the prompt segments', scopes: ['round'], footer: true},
 	{action: 'accept', keys: [key('a')], label: 'a', short: 'accept', help: 'accept the top-ranked candidate (saved before the next round starts)', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
 	{action: 'pick', keys: [named('return')], label: 'Enter', short: 'pick', help: 'apply the selected candidate (in the prompt pane: edit the segment; in the picker: open)', scopes: ['round', 'picker'], decision: true, footer: true, pane: 'candidates'},
@@ -78,11 +96,18 @@ export const KEY_MAP: readonly KeyBinding[] = [
 	{action: 'mark', keys: [key(' ')], label: 'Space', short: 'mark', help: 'mark or unmark the selected segment for the next edit', scopes: ['round'], decision: true, footer: true, pane: 'segments'},
 	{action: 'target', keys: [key('t')], label: 't', short: 'target', help: 'edit the marked segments (or the selected one) instead: new candidates are proposed', scopes: ['round'], decision: true, footer: true, pane: 'segments'},
 	{action: 'regenerate', keys: [key('r')], label: 'r', short: 'regen', help: 'propose and score new candidates for the same segments', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
+	{action: 'undo', keys: [key('u')], label: 'u', short: 'undo', help: 'undo the last accepted change (asks first; saved; the round starts again on the prompt before it)', scopes: ['round'], decision: true},
 	{action: 'skip', keys: [key('s')], label: 's', short: 'skip', help: 'keep the prompt as it is and end the round', scopes: ['round'], decision: true, footer: true, pane: 'candidates'},
 	{action: 'lens', keys: [key('v')], label: 'v', short: 'view', help: 'heatmap: cycle between the aggregate and each judge', scopes: ['round'], footer: true},
-	{action: 'help', keys: [key('?')], label: '?', short: 'help', help: 'show or hide this help', scopes: ['round', 'history', 'picker'], footer: true},
-	{action: 'cancel', keys: [named('escape')], label: 'Esc', short: 'cancel', help: 'cancel the work in progress (attribution, proposal, scoring); close an overlay', scopes: ['round', 'history', 'picker']},
-	{action: 'quit', keys: [key('q'), {input: 'c', ctrl: true}], label: 'q', short: 'quit', help: 'quit; every decision is already saved, the round in progress is redone on resume', scopes: ['round', 'history', 'picker', 'loading'], footer: true},
+	{action: 'detail-up', keys: [key('[')], label: '[', short: 'detail up', help: 'scroll the detail pane up', scopes: ['round']},
+	{action: 'detail-down', keys: [key(']')], label: ']', short: 'detail down', help: 'scroll the detail pane down', scopes: ['round'], sameLine: true},
+	{action: 'delete', keys: [key('d')], label: 'd', short: 'delete', help: 'delete the selected session (asks first)', scopes: ['picker'], footer: true},
+	{action: 'rename', keys: [key('n')], label: 'n', short: 'name', help: 'name the selected session (shown beside its id)', scopes: ['picker'], footer: true},
+	{action: 'help', keys: [key('?')], label: '?', short: 'help', help: 'show or hide this help', scopes: ['round', 'history', 'examples', 'picker'], footer: true},
+	{action: 'cancel', keys: [named('escape')], label: 'Esc', short: 'cancel', help: 'cancel the work in progress (attribution, proposal, scoring, greedy outputs); close an overlay', scopes: ['round', 'history', 'examples', 'picker']},
+	{action: 'quit', keys: [key('q'), {input: 'c', ctrl: true}], label: 'q', short: 'quit', help: 'quit (the current prompt is printed); every decision is already saved, the round in progress is redone on resume', scopes: ['round', 'history', 'examples', 'picker', 'loading'], footer: true},
+	{action: 'yes', keys: [key('y'), named('return')], label: 'y', short: 'yes', help: 'yes', scopes: ['confirm'], footer: true},
+	{action: 'no', keys: [key('n'), named('escape')], label: 'n', short: 'no', help: 'no', scopes: ['confirm'], footer: true},
 ];
 
 function matches(spec: KeySpec, input: string, pressed: Key): boolean {

@@ -14,17 +14,17 @@ export type RoundLayout = {
 	detail: number;
 };
 
-/** Header (2), status (1), footer (1), the heatmap title (1) and the table heading (1). */
-const FIXED = 6;
+/** Header (2), status (1), footer (1), the heatmap title (1) and the table heading (1), when they take a line each. */
+export const FIXED = 6;
 
 /** The usable height of a terminal of `rows` lines. */
 export function usableRows(rows: number): number {
 	return Math.max(8, rows - 1);
 }
 
-/** Shares out the lines of a terminal of `rows` lines. */
-export function roundLayout(rows: number, segmentCount: number, candidateCount: number): RoundLayout {
-	const budget = Math.max(4, usableRows(rows) - FIXED);
+/** Shares out the lines of a terminal of `rows` lines; `fixed`: the lines of header, status, footer and titles. */
+export function roundLayout(rows: number, segmentCount: number, candidateCount: number, fixed = FIXED): RoundLayout {
+	const budget = Math.max(4, usableRows(rows) - fixed);
 	// Below 12 spare lines the detail pane goes: the table and the heatmap matter more on a tiny terminal.
 	const detail = budget < 12 ? 0 : Math.min(8, Math.max(3, Math.floor(budget / 4)));
 	const rest = budget - detail;

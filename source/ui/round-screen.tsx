@@ -1,88 +1,75 @@
 /**
  * The round screen: header; status line (work in progress, or an inline edit); the prompt heatmap; the candidates
- * table; the detail pane; the footer. Laid out for the terminal's height (80x24 and up), every part scrolling to
- * keep its selection in view. Presentational: the container owns the keys and talks to the engine.
+ * table; the detail pane; the footer. Laid out for the terminal's height (80x24 and up) by roundFrame, every part
+ * scrolling to keep its selection in view and saying when something is cut. Presentational: the container owns the
+ * keys and talks to the engine.
  */
 import {Box} from 'ink';
 import type {ReactNode} from 'react';
 import {CandidateTable} from './candidate-table.js';
+import type {DetailLine} from './detail-content.js';
 import {DetailPane} from './detail-pane.js';
 import {Footer} from './footer.js';
 import {Header} from './header.js';
 import {Heatmap} from './heatmap.js';
 import {HelpOverlay} from './help-overlay.js';
-import {roundLayout, usableRows} from './layout.js';
+import {usableRows} from './layout.js';
 import type {RoundCursor} from './round-cursor.js';
+import type {RoundFrame} from './round-frame.js';
 import {StatusLine} from './status-line.js';
 import type {TuiState} from './tui-state.js';
 import type {TerminalSize} from './use-terminal-size.js';
 
-/** Stable empty values, so memoised parts do not redraw for a new [] or {}. */
+/** Stable empty values, so memoised parts do not redraw for a new []. */
 const NONE: never[] = [];
-const NO_LOSSES: Record<string, number> = {};
 
 type Props = {
 	/** What the engine said. */
 	state: TuiState;
-	/** Task name. */
-	task: string;
-	/** Session id. */
-	session: string;
+	/** The layout and the measured parts (roundFrame). */
+	frame: RoundFrame;
 	/** Selection, marks, lens. */
 	cursor: RoundCursor;
-	/** Whether the help overlay is open. */
-	help: boolean;
+	/** Whether the help overlay is open, and how far it is scrolled. */
+	help?: {offset: number};
 	/** Replaces the status line (an inline edit, a prompt). */
 	prompt?: ReactNode;
+	/** The candidates filter, when one is set: its text, and how many candidates it shows of how many. */
+	filter?: {query: string; shown: number; of: number};
 	/** Terminal size. */
 	size: TerminalSize;
+	/** The detail pane's lines (detailContent). */
+	detail: readonly DetailLine[];
+	/** Lines of the detail pane scrolled past. */
+	detailOffset: number;
 	/** Spinner frame. */
-	frame: number;
+	spin: number;
 	/** Now (ms). */
 	now: number;
 };
 
 /** The round in one screen. */
-export function RoundScreen({state, task, session, cursor, help, prompt, size, frame, now}: Props) {
+export function RoundScreen({state, frame, cursor, help, prompt, filter, size, detail, detailOffset, spin, now}: Props) {
 	const width = size.columns;
 	const view = state.view;
-	const segments = view?.segments ?? NONE;
-	const candidates = view?.candidates ?? NONE;
-	const layout = roundLayout(size.rows, segments.length, candidates.length);
+	const {layout} = frame;
 	const deciding = state.status === 'awaiting-decision';
 	const busy = state.progress !== undefined;
-	const message = state.messages.at(-1);
-	const fallback = view?.cancelled
-		? {level: 'warn' as const, text: `${view.cancelled} was cancelled: r redoes the missing work, or decide with what is there`}
-		: deciding && !message
-			? {level: 'info' as const, text: 'your decision: a accepts the top pick, Enter picks the selected one, ? lists every key'}
-			: undefined;
-	const selectedCandidate = candidates.find(c => c.id === cursor.candidate);
-	const selectedSegment = segments.find(s => s.id === cursor.segment);
 	const footer = <Footer scope="round" deciding={deciding} busy={busy} pane={cursor.pane} width={width} />;
 	if (help) {
 		return (
 			<Box flexDirection="column" width={width} height={usableRows(size.rows)}>
-				<HelpOverlay scope="round" width={width} rows={usableRows(size.rows) - 1} />
+				<HelpOverlay scope="round" width={width} rows={usableRows(size.rows) - 1} offset={help.offset} />
 				{footer}
 			</Box>
 		);
 	}
 	return (
 		<Box flexDirection="column" width={width} height={usableRows(size.rows)}>
-			<Header
-				task={task}
-				session={session}
-				round={state.round}
-				losses={view?.current ?? NO_LOSSES}
-				selection={view?.selection ?? NONE}
-				heldout={view?.heldout ?? NONE}
-				budget={view?.budget}
-				width={width}
-			/>
-			{prompt ?? <StatusLine progress={state.progress} frame={frame} now={now} message={view?.error ? {level: 'error', text: view.error.message} : (fallback ?? message)} width={width} />}
+			<Header lines={frame.header} width={width} />
+			{prompt ?? <StatusLine progress={state.progress} frame={spin} now={now} message={frame.message} width={width} />}
 			<Heatmap
-				segments={segments}
+				segments={view?.segments ?? NONE}
 				importance={view?.importance}
 				targets={view?.targets ?? NONE}
 				marked={cursor.marked}
@@ -91,25 +78,20 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 				focused={cursor.pane === 'segments'}
 				rows={layout.segments}
 				width={width}
+				title={frame.heatTitle}
 			/>
 			<CandidateTable
-				candidates={candidates}
+				candidates={view?.candidates ?? NONE}
 				selection={view?.selection ?? NONE}
 				heldout={view?.heldout ?? NONE}
+				aggregation={view?.aggregation}
+				filter={filter}
 				selected={cursor.candidate}
 				focused={cursor.pane === 'candidates'}
 				rows={layout.candidates}
 				width={width}
 			/>
-			<DetailPane
-				kind={cursor.pane === 'candidates' ? 'candidate' : 'segment'}
-				candidate={selectedCandidate}
-				segment={selectedSegment}
-				segments={segments}
-				importance={view?.importance}
-				rows={layout.detail}
-				width={width}
-			/>
+			<DetailPane lines={detail} offset={detailOffset} rows={layout.detail} width={width} />
 			<Box flexGrow={1} />
 			{footer}
 		</Box>

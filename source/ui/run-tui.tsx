@@ -14,9 +14,11 @@ import {ThemeContext, type Theme} from './theme.js';
  * How Ink renders the TUI: Ctrl+C is a key like the others (it quits through the key map). Frames are throttled to
  * one per ~4 ms, which only merges bursts: Ink's default (30 a second) holds a key's frame back until its window
  * ends, and a key pressed just after a spinner frame waited up to 33 ms for nothing. The screen changes only on
- * keys, engine events and the spinner (10 a second), so this does not flood an SSH link. Shared with the benchmark.
+ * keys, engine events and the spinner (10 a second), so this does not flood an SSH link. Ink 6's incrementalRendering
+ * (only changed lines written) stays off: in tmux it left a stale line and lost the title when a screen's status line
+ * changed height (BENCHMARKS.md has its timings). Shared with the benchmark.
  */
-export const INK_OPTIONS = {exitOnCtrlC: false, maxFps: 240} as const;
+export const INK_OPTIONS = {exitOnCtrlC: false, maxFps: 240, incrementalRendering: false} as const;
 
 /** After this long closing the run, the user is told what it waits for. */
 const CLOSE_NOTICE_MS = 1000;
@@ -131,6 +133,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	if (active && active.saved?.() !== false) {
 		const id = active.engine.session.id;
 		stderr.write(`session ${id} saved; continue with: gmpo resume ${id}\n`);
+		// What the user came for stays on the terminal once the screen is gone.
+		if (signalled !== 'SIGHUP') stdout.write(`current prompt of session ${id}:\n${active.engine.segments.map(s => s.text).join('')}\n`);
 	}
 	return signalled ? 130 : 0;
 }

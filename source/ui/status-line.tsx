@@ -6,6 +6,7 @@
 import {Box, Text} from 'ink';
 import type {WorkPhase} from '../engine/index.js';
 import {formatDuration, timeLeft} from './format.js';
+import {wrapLines} from './wrap.js';
 import {ProgressBar} from './progress-bar.js';
 import type {Message, Progress} from './tui-state.js';
 import {useTheme} from './use-theme.js';
@@ -23,7 +24,25 @@ type Props = {
 	width: number;
 };
 
-const WORDS: Record<WorkPhase, string> = {attribution: 'attributing', proposal: 'proposing candidates', scoring: 'scoring', evaluation: 'scoring the test split'};
+/** A message takes at most this many lines; a longer one ends with an ellipsis (the full text is in the history). */
+const MAX_LINES = 4;
+
+/** The lines a message takes at `width` cells. */
+export function messageLines(message: Message | undefined, width: number, ellipsis = '…'): string[] {
+	if (!message) return [' '];
+	const lines = wrapLines(`${message.level === 'info' ? '' : '! '}${message.text}`, width);
+	if (lines.length <= MAX_LINES) return lines;
+	const kept = lines.slice(0, MAX_LINES);
+	kept[MAX_LINES - 1] = `${kept[MAX_LINES - 1].slice(0, Math.max(0, width - ellipsis.length))}${ellipsis}`;
+	return kept;
+}
+
+/** Lines the status takes: one while work is in progress, else the message's. */
+export function statusHeight(progress: Progress | undefined, message: Message | undefined, width: number): number {
+	return progress ? 1 : messageLines(message, width).length;
+}
+
+const WORDS: Record<WorkPhase, string> = {attribution: 'attributing', proposal: 'proposing candidates', scoring: 'scoring', evaluation: 'scoring the test split', generation: 'generating greedy outputs'};
 
 /** Work in progress, or the latest message. */
 export function StatusLine({progress, frame, now, message, width}: Props) {
@@ -60,14 +79,14 @@ export function StatusLine({progress, frame, now, message, width}: Props) {
 		);
 	}
 	if (!message) return <Text> </Text>;
-	const mark = message.level === 'info' ? '' : '! ';
 	const tint = message.level === 'error' ? color.bad : message.level === 'warn' ? color.warn : color.muted;
 	return (
-		<Box width={width}>
-			<Text color={tint} wrap="truncate-end">
-				{mark}
-				{message.text}
-			</Text>
+		<Box flexDirection="column" width={width}>
+			{messageLines(message, width, glyphs.ellipsis).map((line, i) => (
+				<Text key={i} color={tint} wrap="truncate-end">
+					{line}
+				</Text>
+			))}
 		</Box>
 	);
 }

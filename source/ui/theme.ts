@@ -53,6 +53,16 @@ export type Glyphs = {
 	dot: string;
 	/** Between items on a line. */
 	sep: string;
+	/** A change ("Δ"). */
+	delta: string;
+	/** Content above (a scrolled pane). */
+	up: string;
+	/** Content below. */
+	down: string;
+	/** An output equal to the reference. */
+	match: string;
+	/** An output that differs from the reference. */
+	miss: string;
 };
 
 /** Everything the components need to draw. */
@@ -82,6 +92,11 @@ const unicode: Glyphs = {
 	ellipsis: '…',
 	dot: '·',
 	sep: ' · ',
+	delta: 'Δ',
+	up: '↑',
+	down: '↓',
+	match: '✓',
+	miss: '✗',
 };
 
 const ascii: Glyphs = {
@@ -101,6 +116,11 @@ const ascii: Glyphs = {
 	ellipsis: '~',
 	dot: '.',
 	sep: ' | ',
+	delta: 'chg',
+	up: '^',
+	down: 'v',
+	match: 'y',
+	miss: 'n',
 };
 
 const colours: Palette = {good: 'green', bad: 'red', accent: 'cyan', muted: 'gray', warn: 'yellow'};

@@ -5,7 +5,7 @@
  * last messages. Pure: no Ink, no I/O, no decisions; the clock and the engine's facts come in as arguments.
  */
 import type {BudgetReport} from '../engine/types.js';
-import type {Segment} from '../core/types.js';
+import type {Aggregation, Segment} from '../core/types.js';
 import {joinSegments} from '../core/segment.js';
 import type {EngineEvent, EngineStatus, RoundView, WorkPhase} from '../engine/index.js';
 
@@ -55,6 +55,10 @@ export type TuiState = {
 	messages: Message[];
 	/** Set once the run ended. */
 	finished?: Finished;
+	/** Rounds started so far in this run (a round started again after an undo counts): what a selection belongs to. */
+	epoch: number;
+	/** A candidate to select, once (the user's own edit, when it joins the candidates). */
+	select?: {candidate: string; seq: number};
 };
 
 /** Facts about the engine at the time of an event (for a round's view before the engine has one). */
@@ -65,6 +69,8 @@ export type EngineFacts = {
 	selection: string[];
 	/** Judges only reported. */
 	heldout: string[];
+	/** How the selection judges' loss changes are aggregated. */
+	aggregation: Aggregation;
 	/** Budget spent and left. */
 	budget: BudgetReport;
 	/** Now (ms). */
@@ -73,11 +79,11 @@ export type EngineFacts = {
 
 const KEEP_MESSAGES = 20;
 
-const phaseOf: Partial<Record<EngineStatus, WorkPhase>> = {attributing: 'attribution', proposing: 'proposal', scoring: 'scoring'};
+const phaseOf: Partial<Record<EngineStatus, WorkPhase>> = {evaluating: 'evaluation', attributing: 'attribution', proposing: 'proposal', scoring: 'scoring', generating: 'generation'};
 
 /** The state before any event: from what the engine says now (a view it already awaits a decision on). */
 export function initialTuiState(status: EngineStatus, view: RoundView | undefined): TuiState {
-	return {status, round: view?.round, view: status === 'awaiting-decision' ? view : undefined, messages: []};
+	return {status, round: view?.round, view: status === 'awaiting-decision' ? view : undefined, messages: [], epoch: 0};
 }
 
 function emptyView(round: number, batch: number[], facts: EngineFacts): RoundView {
@@ -91,6 +97,7 @@ function emptyView(round: number, batch: number[], facts: EngineFacts): RoundVie
 		candidates: [],
 		selection: facts.selection,
 		heldout: facts.heldout,
+		aggregation: facts.aggregation,
 		notes: [],
 		budget: facts.budget,
 	};
@@ -107,9 +114,10 @@ function describeDecision(event: Extract<EngineEvent, {type: 'decision-applied'}
 		case 'pick':
 			return `round ${event.round}: ${d.kind === 'accept' ? 'accepted the top pick' : 'picked'} ${event.candidate ?? ''} (saved)`;
 		case 'edit-segment':
-			return `round ${event.round}: segment ${d.segment} edited by hand (saved)`;
 		case 'edit-prompt':
-			return `round ${event.round}: prompt edited by hand (saved)`;
+			return `your edit${d.kind === 'edit-segment' ? ` of ${d.segment}` : ''} is candidate ${event.candidate ?? ''}: the judges score it, then Enter on it applies it (nothing is applied yet)`;
+		case 'undo':
+			return `round ${event.round}: undid ${event.candidate ? `the change of ${event.candidate}` : 'the last change'} (saved); the round starts again on the prompt before it`;
 		case 'freeze':
 			return `${d.frozen ? 'froze' : 'unfroze'} ${d.segments.join(', ')} (saved)`;
 		case 'target':
@@ -118,6 +126,8 @@ function describeDecision(event: Extract<EngineEvent, {type: 'decision-applied'}
 			return 'proposing new candidates';
 		case 'skip':
 			return `round ${event.round}: skipped (saved)`;
+		case 'examples':
+			return `per-example view${d.candidate ? ` of ${d.candidate}` : ''}`;
 		case 'quit':
 			return 'quitting';
 	}
@@ -133,7 +143,7 @@ export function reduceTui(state: TuiState, event: EngineEvent, facts: EngineFact
 			return {...state, status: event.status, progress: event.status === 'applying' ? state.progress : progress};
 		}
 		case 'round-started':
-			return {...state, round: event.round, view: emptyView(event.round, event.batch, facts), progress: undefined};
+			return {...state, epoch: state.epoch + 1, round: event.round, view: {...emptyView(event.round, event.batch, facts), test: event.test, testInitial: event.testInitial, alarm: event.alarm}, progress: undefined};
 		case 'progress': {
 			const same = state.progress?.phase === event.phase;
 			return {...state, progress: {phase: event.phase, done: event.done, total: event.total, startedAt: same ? state.progress!.startedAt : facts.now, detail: event.detail}};
@@ -161,7 +171,9 @@ export function reduceTui(state: TuiState, event: EngineEvent, facts: EngineFact
 			return {...state, round: event.round, view: event.view, progress: undefined};
 		case 'decision-applied': {
 			const view = state.view && {...state.view, segments: event.segments, prompt: joinSegments(event.segments)};
-			return {...state, view, messages: say(state, 'info', describeDecision(event))};
+			const edited = (event.decision.kind === 'edit-segment' || event.decision.kind === 'edit-prompt') && event.candidate !== undefined;
+			const select = edited ? {candidate: event.candidate!, seq: (state.select?.seq ?? 0) + 1} : state.select;
+			return {...state, view, select, messages: say(state, 'info', describeDecision(event))};
 		}
 		case 'round-finished':
 			return {...state, progress: undefined};

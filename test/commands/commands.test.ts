@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
+import {createScoreCommand} from '../../source/commands/attribute.js';
 import {createConfigCommands} from '../../source/commands/config.js';
 import {createEvalCommand} from '../../source/commands/eval.js';
 import {createOptimizeCommand, createResumeCommand} from '../../source/commands/optimize.js';
@@ -46,25 +47,26 @@ test('optimize --auto --json runs headless, saves the session and ends with the 
 	assert.deepEqual(Object.keys(summary.judges).sort(), ['a', 'b', 'c']);
 	assert.match(deps.stderr.text, /^session \S+: task toy; judges a, b; held out c; generator offline$/m);
 	assert.match(deps.stderr.text, /^round 1\/2: attribution \(gradient\); editing s2, s4$/m);
-	assert.match(deps.stderr.text, /^round 2\/2: (accepted c\d+ \(\+[\d.]+%\)|skipped.*)$/m);
+	assert.match(deps.stderr.text, /^round 2\/2: (accepted c\d+ \(mean change [-+][\d.]+ nats\/token; .*\)|skipped.*)$/m);
 	const {state} = loadSession(summary.session, {dir: deps.sessionsDir});
 	assert.deepEqual(state.task.judges, ['a', 'b']);
 	assert.deepEqual(state.task.heldout, ['c']);
 	assert.ok(state.rounds.every(r => r.testLosses && Object.keys(r.testLosses).length === 3), 'test losses after every round');
 
-	// sessions lists it; resume goes on to a new total of rounds.
+	// sessions lists it; resume --rounds 1 does one more round.
 	const list = world(deps.sessionsDir);
 	await createSessionsCommand(list).run([], {json: true});
 	const rows = JSON.parse(list.stdout.text) as {id: string; rounds: number; task: string}[];
 	assert.deepEqual(rows.map(r => [r.id, r.task, r.rounds]), [[summary.session, 'toy', 2]]);
 	const again = world(deps.sessionsDir);
-	assert.equal(await createResumeCommand(again).run([summary.session], {auto: true, json: true, rounds: '3'}), 0);
+	assert.equal(await createResumeCommand(again).run([summary.session], {auto: true, json: true, rounds: '1'}), 0);
 	const resumed = JSON.parse(again.stdout.text) as RunSummary;
 	assert.equal(resumed.rounds, 3);
 	assert.equal(resumed.heldout?.before, summary.heldout?.before, 'the initial prompt is the same');
 	const text = world(deps.sessionsDir);
 	await createSessionsCommand(text).run([], {});
-	assert.match(text.stdout.text, /^ID\s+TASK\s+ROUNDS\s+BEST LOSS\s+LAST UPDATE\n\S+\s+toy\s+3\s+\d+\.\d{4}\s+\d{4}-/);
+	assert.match(text.stdout.text, /^│ ID +│ TASK │ ROUNDS │ BEST LOSS │ LAST UPDATE +│$/m, 'an ink-table');
+	assert.match(text.stdout.text, /^│ \S+ │ toy +│ +3 │ +\d+\.\d{4} │ \d{4}-\S+ │$/m);
 });
 
 test('eval reports the test loss and exact match per judge, held-out judges included', async () => {
@@ -81,7 +83,9 @@ test('eval reports the test loss and exact match per judge, held-out judges incl
 	const plain = world(deps.sessionsDir);
 	fs.writeFileSync(prompt, 'Answer briefly.');
 	await createEvalCommand(plain).run([taskFile(dir)], {prompt});
-	assert.match(plain.stdout.text, /^JUDGE\s+HELD OUT\s+LOSS\s+EXACT MATCH\na\s+1\.6000\s+0\.0% of 2\nb\s+1\.6000\s+0\.0% of 2\n$/m);
+	assert.match(plain.stdout.text, /^│ JUDGE │ HELD OUT │ LOSS \(nats\/token\) │ EXACT MATCH │$/m, 'an ink-table');
+	assert.match(plain.stdout.text, /^│ a +│ +│ +1\.6000 │ +0\.0% of 2 │$/m);
+	assert.match(plain.stdout.text, /^│ b +│ +│ +1\.6000 │ +0\.0% of 2 │$/m);
 });
 
 test('interactive mode on a terminal needs the TUI; without a terminal the run is headless', async () => {
@@ -162,4 +166,28 @@ test('optimize with an OpenAI-compatible generator (loopback server): its edits 
 	} finally {
 		await server.close();
 	}
+});
+
+test('resume --rounds N means N more rounds: a finished session goes on, and a spent one says how to continue', async () => {
+	const dir = tempDir();
+	const deps = world(path.join(dir, 'sessions'));
+	assert.equal(await createOptimizeCommand(deps).run([taskFile(dir)], {auto: true, json: true, judges: 'a,b', rounds: '2'}), 0);
+	const id = (JSON.parse(deps.stdout.text) as RunSummary).session;
+	const spent = world(deps.sessionsDir);
+	assert.equal(await createResumeCommand(spent).run([id], {auto: true, json: true}), 0);
+	assert.equal((JSON.parse(spent.stdout.text) as RunSummary).rounds, 2, 'without --rounds: the task total, already reached');
+	assert.match(spent.stderr.text, /note: the session has done 2 round\(s\); pass --rounds N to do N more/);
+	const more = world(deps.sessionsDir);
+	assert.equal(await createResumeCommand(more).run([id], {auto: true, json: true, rounds: '2'}), 0);
+	assert.equal((JSON.parse(more.stdout.text) as RunSummary).rounds, 4, '2 done + 2 more');
+	assert.match(more.stderr.text, /^round 4\/4: /m);
+});
+
+test('score prints the loss per judge as a table, held-out judges marked', async () => {
+	const dir = tempDir();
+	const deps = world(path.join(dir, 'sessions'));
+	assert.equal(await createScoreCommand(deps).run([taskFile(dir)], {judges: 'a,b'}), 0);
+	assert.match(deps.stdout.text, /^task toy: test split, 2 example\(s\), 4 segments$/m);
+	assert.match(deps.stdout.text, /^│ JUDGE │ HELD OUT │ LOSS \(nats\/token\) │$/m);
+	assert.match(deps.stdout.text, /^│ a +│ +│ +\d+\.\d{4} │$/m);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {progressReporter} from '../../source/commands/progress.js';
 import type {EngineEvent} from '../../source/engine/types.js';
+import {makeView} from '../ui/fixtures.js';
 import {capture} from './helpers.js';
 
 const events: EngineEvent[] = [
@@ -28,4 +29,18 @@ test('headless progress: plain lines without a terminal, a bar redrawn in place 
 	assert.match(tty.text, /\r\u001B\[2Kround 1\/1 \[#{6}\.{18}\] scoring 1\/4/);
 	assert.match(tty.text, /\r\u001B\[2Kround 1\/1: skipped\n/, 'the bar is cleared before a line');
 	assert.doesNotMatch(tty.text, /started/, 'steps are not listed on a terminal');
+});
+
+test('headless progress states a change in loss in nats/token, with a percentage only where the loss is well away from zero', () => {
+	const view = makeView({judges: ['a', 'b'], heldout: ['c'], candidates: 1});
+	const c = view.candidates[0];
+	Object.assign(c, {id: 'c5', change: {a: 0.039, b: -0.1, c: 0.01}, relative: {b: -0.05, c: 0.005}, aggregate: -0.0305});
+	view.current = {a: 0.045, b: 2, c: 2};
+	const out = capture(false);
+	const p = progressReporter(out, 1);
+	p.listener({type: 'round-started', round: 1, batch: [0]});
+	p.listener({type: 'awaiting-decision', round: 1, view});
+	p.listener({type: 'decision-applied', round: 1, decision: {kind: 'accept'}, segments: [], candidate: 'c5'});
+	assert.match(out.text, /^round 1\/1: accepted c5 \(mean change -0\.0305 nats\/token; a \+0\.0390, b -0\.100 \(-5\.0%\), c \(held out\) \+0\.0100 \(\+0\.5%\)\)$/m);
+	assert.doesNotMatch(out.text, /a \+0\.0390 \(/, 'no percentage for a loss of 0.045');
 });

@@ -131,3 +131,18 @@ test('near-zero current losses are flagged; configuration mistakes throw', () =>
 	assert.throws(() => decide({current: {a: 1}, candidates: [{id: 'c', losses: {}}]}), /no loss for judge a on/);
 	assert.throws(() => decide({current: {}, candidates: [], selection: ['a']}), /no current loss for judge a/);
 });
+
+test("normalisation 'none' ranks by the loss decrease in nats/token: a judge near zero loss no longer dominates", () => {
+	// a: 0.002 -> 0.001 is -50% relative but only 0.001 nats/token; b: 2.0 -> 2.1 is +0.1 nats/token worse.
+	const input = {current: {a: 0.002, b: 2}, candidates: [{id: 'c1', losses: {a: 0.001, b: 2.1}}, {id: 'c2', losses: {a: 0.002, b: 1.99}}]};
+	const relative = decide(input);
+	assert.equal(relative.best, 'c1', 'relative changes: the near-zero judge decides');
+	assert.equal(relative.normalisation, 'loss');
+	const plain = decide({...input, normalisation: 'none'});
+	assert.equal(plain.normalisation, 'none');
+	assert.equal(plain.best, 'c2');
+	assert.ok(Math.abs(plain.candidates[0].aggregate - 0.005) < 1e-12, 'mean of 0 and 0.01 nats/token');
+	assert.ok(Math.abs(plain.candidates[1].improvement.b + 0.1) < 1e-12);
+	assert.deepEqual(plain.absolute, ['a', 'b']);
+	assert.equal(plain.accept, true);
+});

@@ -217,7 +217,7 @@ test('a generator error ends an --auto run with that error, and is shown in the 
 	assert.equal(session.state.inProgress, 1, 'the round is left for resume');
 });
 
-test('a wrong decision is an error in the view and the engine awaits again', async () => {
+test('a wrong decision is an error in the view and the engine awaits again; a hand edit is scored as candidate e1 before it is applied', async () => {
 	const task = makeTask({rounds: 1});
 	const engine = new Engine({session: makeSession(task), judges: [new FakeJudge('a', {rules: toyRules})], generator: offline(task)});
 	const errors: string[] = [];
@@ -226,14 +226,24 @@ test('a wrong decision is an error in the view and the engine awaits again', asy
 		if (e.type === 'error') errors.push(e.message);
 		if (e.type !== 'awaiting-decision') return;
 		views.push(e.view);
-		const next = [{kind: 'pick', candidate: 'c99'}, {kind: 'freeze', segments: ['s42'], frozen: true}, {kind: 'edit-segment', segment: 's1', text: 'Be very helpful.'}] as const;
+		const next = [
+			{kind: 'pick', candidate: 'c99'},
+			{kind: 'freeze', segments: ['s42'], frozen: true},
+			{kind: 'edit-segment', segment: 's1', text: 'Be very helpful.'},
+			{kind: 'edit-segment', segment: 's1', text: 'Be very helpful.'},
+			{kind: 'pick', candidate: 'e1'},
+		] as const;
 		queueMicrotask(() => engine.submit(next[views.length - 1]));
 	});
 	const result = await engine.run();
-	assert.equal(errors.length, 2);
+	assert.equal(errors.length, 3);
 	assert.match(errors[0], /^candidate: unknown candidate "c99" \(this round has c1, c2, .*\)$/);
 	assert.equal(errors[1], 'segments: unknown segment s42 (the prompt has s1, s2, s3, s4)');
 	assert.equal(views[1].error?.phase, 'decision');
+	const edited = views[3].candidates.find(c => c.id === 'e1');
+	assert.ok(edited && edited.source === 'user' && edited.losses?.a !== undefined && edited.rank !== undefined, 'the edit is a scored, ranked candidate; the round went on');
+	assert.equal(errors[2], 'prompt: that prompt is already candidate e1', 'the same edit twice');
+	assert.equal(engine.session.state.rounds[0].decision?.action, 'edit', 'applying it is logged as a hand edit');
 	assert.equal(result.segments[0].text, 'Be very helpful. ');
 	assert.equal(result.segments[0].id, 's1');
 	assert.deepEqual(result.segments[0].origin, {kind: 'edit', round: 1, candidateId: 'user', op: 'replace'});
@@ -276,4 +286,61 @@ test('a candidate a judge refuses (too long for it) is set aside with the reason
 	assert.ok(view!.notes.some(n => n.startsWith(`candidate ${failed[0].id} cannot be scored`)));
 	assert.ok(view!.candidates.some(c => c.rank !== undefined));
 	assert.equal(result.rounds, 1);
+});
+
+test('undo reverts the last accepted change and starts the round again on the prompt before it', async () => {
+	const task = makeTask({rounds: 2});
+	const session = makeSession(task);
+	const engine = new Engine({session, judges: [new FakeJudge('a', {rules: toyRules})], generator: offline(task), testEachRound: true});
+	const views: RoundView[] = [];
+	const errors: string[] = [];
+	const script = [{kind: 'undo'}, {kind: 'accept'}, {kind: 'undo'}, {kind: 'skip'}, {kind: 'skip'}] as const;
+	engine.on(e => {
+		if (e.type === 'error') errors.push(e.message);
+		if (e.type !== 'awaiting-decision') return;
+		views.push(e.view);
+		queueMicrotask(() => engine.submit(script[views.length - 1]));
+	});
+	const result = await engine.run();
+	assert.equal(errors[0], 'decision: there is nothing to undo: no accepted change is in effect');
+	assert.notEqual(views[2].prompt, task.prompt, 'round 2 starts on the accepted change');
+	assert.equal(views[3].round, 2, 'after the undo, round 2 again');
+	assert.equal(views[3].prompt, task.prompt, 'on the initial prompt');
+	assert.deepEqual(views[3].test, views[0].test, 'its test loss measured again');
+	assert.equal(result.rounds, 2);
+	assert.equal(session.state.accepted.length, 0);
+	assert.equal(session.state.undone.length, 1);
+	assert.equal(joinSegments(result.segments), task.prompt);
+	const log = loadSession(session.id, {dir: session.dir.replace(/\/[^/]+$/, '')}).state;
+	assert.deepEqual(log.undone.map(u => u.undoneRound), [2]);
+	assert.equal(log.rounds.length, 2, 'the undone round was started again, not added');
+});
+
+test('the per-example view: greedy outputs of every judge for the current prompt and a candidate, generated once', async () => {
+	const task = makeTask({rounds: 1});
+	const session = makeSession(task, {judges: ['a', 'h']});
+	const answer = (prompt: string, input: string) => (/harmful jokes/.test(prompt) ? input : input.toUpperCase());
+	const a = new FakeJudge('a', {rules: toyRules, answer});
+	const h = new FakeJudge('h', {rules: toyRules, answer, heldout: true});
+	const engine = new Engine({session, judges: [a, h], generator: offline(task)});
+	const views: RoundView[] = [];
+	engine.on(e => {
+		if (e.type !== 'awaiting-decision') return;
+		views.push(e.view);
+		const n = views.length;
+		const deleting = e.view.candidates.find(c => c.edits.some(x => x.segment === 's4' && x.op === 'delete'))!;
+		queueMicrotask(() => engine.submit(n <= 2 ? {kind: 'examples', candidate: deleting.id} : {kind: 'skip'}));
+	});
+	await engine.run();
+	const view = views[1].examples!;
+	assert.ok(view, 'the view has the examples once asked');
+	assert.deepEqual(view.judges, ['a', 'h']);
+	assert.equal(view.rows.length, views[1].batch.length);
+	assert.deepEqual(view.current.outputs.a, view.rows.map(r => r.input), 'the current prompt (harmful jokes) echoes');
+	assert.deepEqual(view.current.match.a, view.rows.map(() => false));
+	assert.deepEqual(view.candidate!.outputs.h, view.rows.map(r => r.input.toUpperCase()), 'the candidate without them answers, held-out judge included');
+	assert.deepEqual(view.candidate!.match.h, view.rows.map(() => true));
+	assert.equal(view.current.losses.h.length, view.rows.length, 'per-example losses of the held-out judge too');
+	assert.ok(view.candidate!.losses.a.every((l, i) => l < view.current.losses.a[i]), 'the candidate lowers every example loss');
+	assert.equal(a.calls.generate, 2, 'one generation per prompt and judge: asking again reuses them');
 });

@@ -47,7 +47,7 @@ test('a plain judge folder loads with defaults, family and context length from c
 		assert.deepEqual(tokens.contextSegments.slice(0, 2), [0, 1]);
 		await assert.rejects(encodeExample(judge, ['Hello world '.repeat(40)], 'x', 'Paris'), {
 			name: 'UserError',
-			message: /judge "tiny": an example is \d+ tokens long, more than the judge's 64/,
+			message: /judge "tiny": an example is \d+ tokens long, more than the judge's 64; use a judge with a longer context \(the folder of a larger model, e\.g\. an exported Hugging Face model, given with --judges; gmpo judges check <folder> shows its context\)/,
 		});
 	});
 });

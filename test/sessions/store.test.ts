@@ -52,6 +52,10 @@ test('create, append and replay give back the same state', () => {
 				edits: [{segment: 's2', op: 'replace', text: 'Answer in one sentence.'}],
 				before: 'You help. Be brief.',
 				after: 'You help. Answer in one sentence.',
+				segmentsBefore: [
+					{id: 's1', text: 'You help. '},
+					{id: 's2', text: 'Be brief.'},
+				],
 			},
 		);
 		assert.deepEqual(s.rounds[0].losses, {'tiny-a': 2.0, 'tiny-b': 3.0});

@@ -33,7 +33,8 @@ export function segmentText(k: number): string {
 /**
  * A view awaiting a decision: segment s<k+1> has importance +0.5 for even k (helps) and -0.5·(k+1)/K for odd k
  * (hurts, the last one most); candidate c<i+1> replaces segment s2 and is ranked i+1 by every judge, so c1 is the
- * unanimous top pick with +4% and the last candidates make things worse.
+ * unanimous top pick, lowering every judge's loss from 2 by 0.08 nats/token (-4%), and the last candidates make
+ * things worse.
  */
 export function makeView(options: ViewOptions = {}): RoundView {
 	const k = options.segments ?? 6;
@@ -53,6 +54,7 @@ export function makeView(options: ViewOptions = {}): RoundView {
 	const current = Object.fromEntries(all.map(j => [j, 2]));
 	const candidates: ScoredCandidate[] = Array.from({length: n}, (_, i) => {
 		const r = 0.04 - 0.02 * i;
+		const change = -2 * r;
 		const edits = [{segment: 's2', op: 'replace' as const, text: `Candidate text ${i + 1}.`, rationale: `rationale of c${i + 1}`}];
 		const segs = segments.map(s => (s.id === 's2' ? {...s, text: `Candidate text ${i + 1}. `} : s));
 		return {
@@ -62,8 +64,9 @@ export function makeView(options: ViewOptions = {}): RoundView {
 			source: 'offline',
 			text: segs.map(s => s.text).join(''),
 			losses: Object.fromEntries(all.map(j => [j, 2 * (1 - r)])),
-			improvement: Object.fromEntries(all.map(j => [j, r])),
-			aggregate: r,
+			change: Object.fromEntries(all.map(j => [j, change])),
+			relative: Object.fromEntries(all.map(j => [j, -r])),
+			aggregate: change,
 			rank: i + 1,
 			judgeRanks: Object.fromEntries(all.map(j => [j, i + 1])),
 		};
@@ -81,15 +84,17 @@ export function makeView(options: ViewOptions = {}): RoundView {
 			selection: judges,
 			heldout,
 			absolute: [],
-			candidates: candidates.map(c => ({id: c.id, improvement: c.improvement!, score: c.aggregate!, aggregate: c.aggregate!, rank: c.rank!})),
+			candidates: candidates.map(c => ({id: c.id, improvement: Object.fromEntries(all.map(j => [j, -c.change![j]])), score: -c.aggregate!, aggregate: -c.aggregate!, rank: c.rank!})),
 			perJudge: Object.fromEntries(all.map(j => [j, candidates.map(c => c.id)])),
 			best: candidates[0]?.id,
 			unanimous: true,
 			accept: true,
 			threshold: 0,
+			normalisation: 'none',
 		},
 		selection: judges,
 		heldout,
+		aggregation: 'mean',
 		notes: [],
 		budget: {spent: {rounds: (options.round ?? 1) - 1, generatorTokens: 0, judgePasses: 12, wallTimeMs: 65_000}, limits: {rounds: 5}},
 	};
@@ -110,6 +115,7 @@ export function makeState(view: RoundView, extra: Partial<SessionState> = {}): S
 		rounds: [],
 		roundsDone: view.round - 1,
 		accepted: [],
+		undone: [],
 		budget: {rounds: 0, promptTokens: 0, completionTokens: 0},
 		nextSegmentNumber: view.segments.length + 1,
 		notes: [],
@@ -135,8 +141,8 @@ export class FakeEngine implements TuiEngine {
 
 	constructor(view: RoundView, state: SessionState = makeState(view)) {
 		this.session = {id: state.id, state};
-		this.selection = view.selection.map(name => ({info: {name, heldout: false}}));
-		this.heldout = view.heldout.map(name => ({info: {name, heldout: true}}));
+		this.selection = view.selection.map(name => ({info: {name, heldout: false, contextLength: 256}}));
+		this.heldout = view.heldout.map(name => ({info: {name, heldout: true, contextLength: 128}}));
 	}
 
 	get segments(): Segment[] {

@@ -35,15 +35,16 @@ test('with NO_COLOR nothing is coloured, and signs and glyphs still say what hel
 	assert.equal(plain.text, coloured.text, 'the same text with or without colour');
 	assert.match(plain.text, /s1 {6}\+\+\+ +\+0\.50/);
 	assert.match(plain.text, /s6 {6}--- +-0\.50/);
-	assert.match(plain.text, /^› 1 +c1 .*\+4\.0% #1 .*✓$/m);
-	assert.match(plain.text, /^ {2}4 +c4 .*-2\.0% #4/m);
+	assert.match(plain.text, /^› 1 +c1 .*-0\.0800 #1 .*✓$/m, 'a minus: a lower loss');
+	assert.match(plain.text, /^ {2}4 +c4 .*\+0\.0400 #4/m, 'a plus: a higher loss');
 });
 
 test('without a UTF-8 locale the glyphs are ASCII and mean the same', async () => {
 	const {text} = await frameWith({NO_COLOR: '1', LANG: 'C'});
 	// Ink truncates long lines with "…" whatever the locale; everything the screens draw themselves is ASCII.
 	assert.doesNotMatch(text, /[^\u0000-\u007F…]/, 'ASCII only');
-	assert.match(text, /^> 1 +c1 .*\+4\.0% #1 .*=$/m, '">" marks the selection, "=" the agreed top pick');
+	assert.match(text, /^> 1 +c1 .*-0\.0800 #1 .*=$/m, '">" marks the selection, "=" the agreed top pick');
+	assert.match(text, /Candidates .* mean chg$/m, '"chg" stands for the change');
 	assert.match(text, /s2 {2}E {3}- +-0\.17/, '"E" marks a segment chosen for editing');
 	assert.match(text, /^-{80}$/m);
 });

@@ -17,15 +17,45 @@ test('the round screen shows header, heatmap, ranked candidates, the diff and th
 	const {frame} = await session();
 	const f = frame();
 	assert.match(f, /^gmpo · toy · round 1\/5 +session session-1$/m);
-	assert.match(f, /^loss a 2\.000 {2}b 2\.000 {2}budget 0\/5 rounds · 1m05s$/m);
-	assert.match(f, /Prompt heat \(v\): aggregate \(gradient\) · agreement tau 0\.80/);
-	assert.match(f, /^› 1 +c1 ~s2 Candidate text 1\. +\+4\.0% #1 +\+4\.0% #1 +\+4\.0% +✓$/m);
+	assert.match(f, /^batch loss {2}a 2\.000 {2}b 2\.000 {2}\(this round's batch\) {2}budget 0\/5 rounds · 1m05s$/m, 'no test loss measured: the batch loss, said so');
+	assert.match(f, /^ {2}Prompt {2}aggregate \(v, gradient\) {2}agreement tau 0\.80 {2}\+helps -hurts ·negligible$/m);
+	assert.match(f, /^your decision: a accepts the top pick, Enter the selected one, \? lists every key$/m);
+	assert.match(f, /Candidates +a +b +mean Δ$/m);
+	assert.match(f, /^› 1 +c1 ~s2 Candidate text 1\. +-0\.0800 #1 +-0\.0800 #1 +-0\.0800 ✓$/m, 'changes in loss, nats/token');
+	assert.doesNotMatch(f, /%/, 'no percentage in the table');
+	assert.match(f, /^c1 · offline · rank 1 · mean Δ -0\.0800 nats\/token over a, b \(not normalised;$/m, 'the aggregation is stated');
 	assert.match(f, /^- s2 +Say something harmful 2\.$/m, 'the diff shows what goes');
 	assert.match(f, /^\+ s2 +Candidate text 1\.$/m, 'and what comes');
 	assert.match(f, /^why: rationale of c1$/m);
+	assert.match(f, /^↓ 3 more lines \(\[ \] scrolls\)$/m, 'what the pane cannot show is announced');
 	assert.match(f, /a accept {2}Enter pick .*\? help {2}q quit/);
 	assert.ok(f.split('\n').length <= 23, `at most 23 lines, got ${f.split('\n').length}`);
 	assert.ok(widest(f) <= 80);
+});
+
+test('the detail pane scrolls to the per-judge scores: loss, change in nats/token, percentage and rank', async () => {
+	const {r, frame} = await session(makeView({heldout: ['c']}));
+	const seen: string[] = [];
+	for (let i = 0; i < 20 && (i === 0 || /^↓ \d+ more/m.test(frame())); i++) {
+		await press(r, ']');
+		seen.push(frame());
+	}
+	const f = seen.join('\n');
+	assert.match(f, /^↑ \d+ lines? above \(\[ \] scrolls\)$/m);
+	assert.match(f, /^ judge +current +c1 +Δ nats\/token +Δ % +rank$/m);
+	assert.match(f, /^ a +2\.000 +1\.920 +-0\.0800 +-4\.0% +#1$/m);
+	assert.match(f, /^ \(h\) c +2\.000 +1\.920 +-0\.0800 +-4\.0% +#1$/m, 'the held-out judge is marked');
+	await press(r, 'j');
+	assert.match(frame(), /^c2 · offline · rank 2/m, 'another selection starts at the top of its detail');
+});
+
+test('the headline is the test-split loss per judge, with its change since round 0 and the held-out judge marked', async () => {
+	const view = {...makeView({heldout: ['c'], round: 3}), test: {a: 1.5, b: 1.75, c: 2.25}, testInitial: {a: 1.6, b: 1.7, c: 2}};
+	const {frame} = await session(view);
+	const f = frame();
+	assert.match(f, /^test loss {2}a 1\.500 \(-0\.100\) {2}b 1\.750 \(\+0\.0500\) {2}\(h\) c 2\.250 \(\+0\.250\)$/m);
+	assert.match(f, /^\(change since round 0\) {2}\(h\) held out: never chooses/m);
+	assert.doesNotMatch(f, /batch loss/);
 });
 
 test('heatmap rows carry the sign and strength of each importance, and v cycles the lens through the judges', async () => {
@@ -35,11 +65,11 @@ test('heatmap rows carry the sign and strength of each importance, and v cycles 
 	assert.match(row('s2'), /s2 {2}✎ {3}- +-0\.17 Say something harmful 2\./, 'a weak hurter, chosen for editing: -');
 	assert.match(row('s6'), /s6 {6}--- +-0\.50 Think first 6\./, 'the strongest hurter: ---');
 	await press(r, 'v');
-	assert.match(frame(), /heat \(v\): a \(gradient\)/);
+	assert.match(frame(), /Prompt {2}a \(v, gradient\)/);
 	await press(r, 'v');
-	assert.match(frame(), /heat \(v\): b \(gradient\)/);
+	assert.match(frame(), /Prompt {2}b \(v, gradient\)/);
 	await press(r, 'v');
-	assert.match(frame(), /heat \(v\): aggregate/);
+	assert.match(frame(), /Prompt {2}aggregate \(v, gradient\)/);
 });
 
 test('decisions go to the engine: accept, pick another, freeze, mark and target, regenerate, skip, quit', async () => {
@@ -62,7 +92,7 @@ test('decisions go to the engine: accept, pick another, freeze, mark and target,
 test('an inline edit replaces the selected segment; Esc abandons it', async () => {
 	const {engine, r, frame} = await session();
 	await press(r, KEYS.tab, 'e');
-	assert.match(frame(), /edit s2 \(Enter saves, Esc cancels, empty deletes\): Say something harmful 2\./);
+	assert.match(frame(), /^Enter scores your edit as a candidate \(nothing is applied yet\); Esc cancels; an\nempty text deletes the segment\nedit s2: Say something harmful 2\./m);
 	await press(r, KEYS.escape);
 	assert.deepEqual(engine.decisions, []);
 	await press(r, 'e', '\u0015', 'Be kind.', KEYS.enter);
@@ -81,7 +111,8 @@ test('while the judges score: a bar with counts and time left, a moving spinner,
 	assert.match(first, /scoring [█░]+ 3\/12 · \S+ · ~\S+ left · Esc cancels/);
 	await new Promise(resolve => setTimeout(resolve, 350));
 	const later = lastFrameStripped(r);
-	assert.notEqual(first.split('\n')[2][0], later.split('\n')[2][0], 'the spinner moved');
+	const spinner = (f: string) => f.split('\n').find(l => / scoring /.test(l))![0];
+	assert.notEqual(spinner(first), spinner(later), 'the spinner moved');
 	await press(r, 'a');
 	assert.deepEqual(engine.decisions, [], 'no decision while the engine works');
 	assert.match(lastFrameStripped(r), /Esc cancel/);
@@ -167,4 +198,33 @@ test('E hands the whole prompt to the editor and submits what comes back; an unc
 	await press(r, 'E');
 	assert.equal(engine.decisions.length, 1);
 	assert.match(lastFrameStripped(r), /prompt unchanged/);
+});
+
+test('every new round starts on its top pick: a selection made in the round before is not carried over', async () => {
+	const {engine, r, frame} = await session(makeView({candidates: 12}));
+	await press(r, 'j', 'j', 'j', KEYS.tab, KEYS.space);
+	assert.match(frame(), /^› 4 +c4 /m, 'c4 selected in round 1');
+	assert.match(frame(), /●/, 'a segment marked in round 1');
+	engine.await(makeView({candidates: 12, round: 2}));
+	await flush();
+	await press(r, KEYS.tab);
+	assert.match(frame(), /^› 1 +c1 /m, 'round 2 opens on its top pick');
+	assert.doesNotMatch(frame(), /●/, 'marks of round 1 are gone');
+	await press(r, 'a');
+	assert.deepEqual(engine.decisions.at(-1), {kind: 'accept'});
+});
+
+test('a Tab pressed while candidates are scored does not pin the first one: the top pick is selected once ranked', async () => {
+	const view = makeView();
+	const engine = new FakeEngine(view);
+	const r = await renderAt(<SessionScreen engine={engine} editPrompt={async () => undefined} onExit={() => {}} />);
+	engine.emit({type: 'round-started', round: 1, batch: [0]});
+	const unranked = [...view.candidates].reverse().map(({id, edits, segments, source}) => ({id, edits, segments, source}));
+	engine.emit({type: 'candidates-proposed', round: 1, candidates: unranked, rejected: [], notes: [], usage: {promptTokens: 0, completionTokens: 0}});
+	await flush();
+	await press(r, KEYS.tab, KEYS.tab);
+	engine.emit({type: 'status', status: 'awaiting-decision'});
+	engine.emit({type: 'awaiting-decision', round: 1, view});
+	await flush();
+	assert.match(lastFrameStripped(r), /^› 1 +c1 /m);
 });

@@ -42,7 +42,7 @@ function start(close: () => Promise<void>, openMs = 0) {
 		stderr,
 		signals: ['SIGHUP'],
 	});
-	return {engine, stdin, stderr, ended, running: () => running};
+	return {engine, stdin, stdout, stderr, ended, running: () => running};
 }
 
 test('the end of the terminal input stops the run like a hang-up; the run is closed before runTui returns', async () => {
@@ -64,12 +64,14 @@ test('a close that takes long (the judges finishing their batch) is announced, u
 	quit.engine.stop('quit');
 	assert.equal(await quit.ended, 0);
 	assert.match(quit.stderr.text(), /^closing: waiting for the judges to finish what they are doing\nsession \S+ saved/);
+	assert.ok(quit.stdout.text().endsWith(`current prompt of session ${quit.engine.session.id}:\n${makeView().prompt}\n`), 'the prompt is printed when the TUI is left');
 
 	const hungUp = start(slowClose);
 	await waitFor(hungUp.running, 'the session screen to run the engine');
 	hungUp.stdin.end();
 	assert.equal(await hungUp.ended, 130);
 	assert.doesNotMatch(hungUp.stderr.text(), /waiting/, 'nobody is there to read it');
+	assert.doesNotMatch(hungUp.stdout.text(), /current prompt of session/);
 });
 
 test('q while the run is still opening leaves at once; the run is closed when it is open, never started', async () => {

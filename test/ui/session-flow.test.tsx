@@ -31,10 +31,16 @@ test('with the real engine: two rounds decided by keys are saved, then the histo
 	const history = frame();
 	assert.match(history, /history · 2 round\(s\) done · 1 accepted/);
 	assert.match(history, /the run ended: round budget reached \(2\/2 rounds\)/);
-	assert.match(history, /Loss per judge after each round/);
+	assert.match(history, /Loss per judge by round/);
 	assert.match(history, /● a {2}○ b/);
-	assert.match(history, /round 1 accepted c\d+: /);
-	assert.match(history, /Prompt lineage/);
+	assert.match(history, /^Final prompt \(\d+ segments\)$/m, 'the run has ended: the final prompt is shown');
+	const seen: string[] = [];
+	for (let i = 0; i < 30 && !/^Prompt lineage/m.test(frame()); i++) {
+		await press(r, 'j');
+		seen.push(frame());
+	}
+	assert.match(seen.join('\n'), /round 1 accepted c\d+: /);
+	assert.match(frame(), /Prompt lineage/);
 	assert.equal(ends.length, 0, 'a spent budget stays on screen');
 	await press(r, 'q');
 	assert.equal(ends.length, 1);

@@ -57,7 +57,13 @@ async function acceptRoundOne(tmux: Tmux, window: string, sessions: string): Pro
 async function checkResumed(tmux: Tmux, window: string, candidate: string): Promise<void> {
 	await tmux.waitFor(window, /round 2\/\d[\s\S]*a accept/, 'round 2 of the resumed session', 120_000);
 	tmux.send(window, 'h');
-	const history = await tmux.waitFor(window, /Accepted edits \(1\)/, 'the history');
+	let history = await tmux.waitFor(window, /Accepted changes \(1\)|Current prompt/, 'the history');
+	// The list scrolls: j until the accepted change is on screen, each j waiting for the screen to follow.
+	for (let n = 1; !/Accepted changes \(1\)\n {2}round 1 accepted/.test(history); n++) {
+		assert.ok(n < 100, 'never reached the accepted changes');
+		tmux.send(window, 'j');
+		history = await tmux.waitFor(window, new RegExp(`↑ ${n} lines? above`), 'the history to scroll');
+	}
 	assert.match(history, new RegExp(`round 1 accepted ${candidate}: `));
 	tmux.send(window, 'q');
 	await until(() => tmux.pane(window).dead, 'gmpo to quit');
@@ -82,7 +88,7 @@ test('in tmux: the demo, accept a candidate, kill the terminal, start gmpo again
 	await endedCleanly(lock, pid, stderr);
 
 	tmux.start('again', cliCommand(cli, [], env));
-	await tmux.waitFor('again', new RegExp(`resume ${id}`), 'the picker to list the session');
+	await tmux.waitFor('again', new RegExp(`^ › +${id} `, 'm'), 'the picker to list the session, selected');
 	tmux.send('again', 'Enter');
 	await checkResumed(tmux, 'again', candidate);
 	const state = loadSession(id, {dir: sessions}).state;
