@@ -130,6 +130,8 @@ test('broken folders each give one clear error', async () => {
 			'format.template',
 		],
 		['bad bos', {'judge.json': {name: 'j', bos: 'yes'}}, /auto/, 'bos'],
+		['maskPoint with several points', {'judge.json': {name: 'j', attribution: {maskPoint: 1, points: 2}}}, /maskPoint cannot be set with it/, 'attribution.points'],
+		['too many points', {'judge.json': {name: 'j', attribution: {points: 9}}}, /<=8/, 'attribution.points'],
 		['no model', {'judge.json': {name: 'j'}, 'tokenizer.json': byteLevel}, /^model file not found$/, 'model'],
 		[
 			'model elsewhere',
