@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	method: () => import('./method.js'),
 	'real-data': () => import('./real-data.js'),
 	'hf-import': () => import('./hf-import.js'),
+	quadrature: () => import('./quadrature.js'),
 };
 
 const args = process.argv.slice(2);

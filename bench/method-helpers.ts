@@ -108,3 +108,11 @@ export function ms(xs: readonly number[], digits = 3): string {
 export function round3(x: number): number {
 	return Number.isFinite(x) ? Number(x.toFixed(3)) : x;
 }
+
+/** Splits a prompt's words into k contiguous chunks of near-equal size (each keeps its trailing space). */
+export function chunks(prompt: string, k: number): string[] {
+	const words = prompt.split(/(?<=\s)/);
+	const out: string[] = [];
+	for (let i = 0; i < k; i++) out.push(words.slice(Math.floor((i * words.length) / k), Math.floor(((i + 1) * words.length) / k)).join(''));
+	return out.filter(s => s.trim().length > 0);
+}
