@@ -12,6 +12,7 @@
  * by construction).
  */
 import {mean, spearman} from '../source/core/stats.js';
+import {isUserError} from '../source/errors.js';
 import {bundledJudgeNames, resolveJudge} from '../source/judges/judge-set.js';
 import {OnnxJudge} from '../source/judges/onnx-judge.js';
 import {OrtPool} from '../source/judges/pool.js';
@@ -46,11 +47,16 @@ export async function run(quick: boolean): Promise<void> {
 				const task = loadTask(`examples/${taskName}.yaml`);
 				const prompt = [task.prompt, ...task.phraseBank].join(' ');
 				const examples = task.data.train.filter(e => (e.weight ?? 1) > 0 && e.target !== undefined).map(e => ({input: e.input, target: e.target!}));
-				const longest = Math.max(...(await judge.encode([prompt], examples)).map(e => e.ids.length));
-				if (longest > (judge.info.contextLength ?? Number.POSITIVE_INFINITY)) {
-					skipped.push(`${name} on ${taskName} (${longest} tokens, context ${judge.info.contextLength})`);
-					continue;
-				}
+				// The judge refuses an example longer than its context (a UserError naming the length).
+				const fits = await judge.encode([prompt], examples).then(
+					() => true,
+					(error: unknown) => {
+						if (!isUserError(error)) throw error;
+						skipped.push(`${name} on ${taskName} (${error.message.replace(/^judge "[^"]+": /, '').replace(/;.*/, '')})`);
+						return false;
+					},
+				);
+				if (!fits) continue;
 				for (const k of ks) {
 					const segments = chunks(prompt, k);
 					const total = (m: number[][]) => segments.map((_, s) => m.reduce((a, row) => a + row[s]!, 0));

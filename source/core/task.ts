@@ -3,6 +3,7 @@
  * JSONL paths is done by source/tasks/load-task.ts, the one place task files are loaded.
  */
 import {z} from 'zod';
+import {DEFAULT_RACING, type RacingSettings} from './racing.js';
 
 /** One example as written in a task file or a JSONL line. */
 export const exampleSchema = z
@@ -41,6 +42,22 @@ export const generatorSchema = z
 	})
 	.strict();
 
+const racingObject = z
+	.object({
+		enabled: z.boolean().default(DEFAULT_RACING.enabled),
+		/** Fewest examples of the first rung. */
+		firstRung: z.number().int().min(1).default(DEFAULT_RACING.firstRung),
+		/** Halving stops once this many candidates or fewer are left. */
+		survivors: z.number().int().min(1).default(DEFAULT_RACING.survivors),
+	})
+	.strict();
+
+/** `racing: true | false | {enabled, firstRung, survivors}`, always read as the object. */
+export const racingSchema = z
+	.union([z.boolean(), racingObject])
+	.default(DEFAULT_RACING.enabled)
+	.transform((r): RacingSettings => (typeof r === 'boolean' ? {...DEFAULT_RACING, enabled: r} : r));
+
 export const taskSchema = z
 	.object({
 		name: z.string().min(1),
@@ -77,6 +94,11 @@ export const taskSchema = z
 		rounds: z.number().int().min(1).max(1000).default(5),
 		aggregation: z.enum(['mean', 'median', 'min', 'borda']).default('mean'),
 		normalisation: z.enum(['l2', 'loss', 'none']).default('l2'),
+		/**
+		 * Racing candidate scoring (see core/racing.ts): true (default) races with the default rungs, false scores every
+		 * candidate on the whole batch, an object sets the first rung and the survivors.
+		 */
+		racing: racingSchema,
 		/** Minimum aggregate relative improvement to accept a candidate. */
 		threshold: z.number().default(0),
 		seed: z.number().int().default(1),

@@ -120,7 +120,8 @@ async function finish(host: EngineHost, work: RoundWork, decision: Decision, end
 	host.emit({type: 'decision-applied', round: work.round, decision, segments: host.segments, candidate: ending.candidate});
 	let losses: JudgeLosses | undefined;
 	if (ending.action === 'skip') losses = work.current;
-	else if (ending.candidate !== undefined) losses = work.scores.get(ending.candidate)?.losses;
+	else if (ending.candidate !== undefined && (work.scores.has(ending.candidate) || !work.dropped?.has(ending.candidate))) losses = work.scores.get(ending.candidate)?.losses;
+	// A hand edit, or a candidate racing dropped before the whole batch: scored now, so the history shows what it did.
 	else losses = await scoreEdit(host, work);
 	const testLosses = host.options.testEachRound ? await scoreTestSplit(host, work, host.segments) : undefined;
 	const finite = losses && finiteLosses(losses);
