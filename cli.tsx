@@ -35,6 +35,7 @@ const cli = meow(
 			generator: {type: 'string'},
 			baseUrl: {type: 'string'},
 			model: {type: 'string'},
+			racing: {type: 'string'},
 			session: {type: 'string'},
 			out: {type: 'string'},
 			method: {type: 'string'},

@@ -23,6 +23,8 @@ export type RunFlags = {
 	baseUrl?: string;
 	/** Generator model. */
 	model?: string;
+	/** --racing on|off: racing candidate scoring, overriding the task's `racing.enabled` (new sessions). */
+	racing?: boolean;
 };
 
 /** The generators a run can use. */
@@ -66,6 +68,14 @@ export function stringFlag(flags: Flags, name: string, flag: string): string | u
 	return text(flags, name, flag);
 }
 
+/** "on" or "off". */
+function onOff(flags: Flags, name: string, flag: string): boolean | undefined {
+	const s = text(flags, name, flag);
+	if (s === undefined) return undefined;
+	if (s !== 'on' && s !== 'off') throw new UserError(`expected on or off, got ${JSON.stringify(s)}`, {field: flag});
+	return s === 'on';
+}
+
 /** Reads the run flags. */
 export function runFlags(flags: Flags): RunFlags {
 	const generator = text(flags, 'generator', '--generator');
@@ -85,6 +95,7 @@ export function runFlags(flags: Flags): RunFlags {
 		generator: generator as GeneratorKind | undefined,
 		baseUrl,
 		model: text(flags, 'model', '--model'),
+		racing: onOff(flags, 'racing', '--racing'),
 	};
 }
 

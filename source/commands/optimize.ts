@@ -9,7 +9,7 @@ import {runHeadless} from './headless.js';
 import {prepareNewRun, prepareResume, type PreparedRun} from './prepare-run.js';
 import type {Command} from './types.js';
 
-const usage = 'gmpo optimize <task> [--auto] [--rounds N] [--judges a,b] [--heldout c] [--generator offline|openai|textual] [--json]';
+const usage = 'gmpo optimize <task> [--auto] [--rounds N] [--judges a,b] [--heldout c] [--generator offline|openai|textual] [--racing on|off] [--json]';
 
 /** Whether to run headless: asked for, or no terminal to talk to. Refused when interactive mode is unavailable. */
 export function headless(flags: RunFlags, deps: CommandDeps): boolean {
