@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	'real-data': () => import('./real-data.js'),
 	'hf-import': () => import('./hf-import.js'),
 	quadrature: () => import('./quadrature.js'),
+	racing: () => import('./racing.js'),
 };
 
 const args = process.argv.slice(2);

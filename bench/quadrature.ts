@@ -16,14 +16,36 @@ import {isUserError} from '../source/errors.js';
 import {bundledJudgeNames, resolveJudge} from '../source/judges/judge-set.js';
 import {OnnxJudge} from '../source/judges/onnx-judge.js';
 import {OrtPool} from '../source/judges/pool.js';
+import type {JudgeExample} from '../source/judges/types.js';
 import {loadTask} from '../source/tasks/load-task.js';
 import {loadNote} from './judge-fixtures.js';
 import {chunks, round3} from './method-helpers.js';
-import {fmt, report, type Table} from './report.js';
+import {fmt, median, report, type Table} from './report.js';
 
 const TASKS = ['uppercase', 'arithmetic', 'json-format', 'sentiment'];
+/** The task's own prompt (27 to 39 words: K = 32 is capped at its words), and the prompt followed by its phrase bank. */
+const SHORT = 'task prompt';
+const LONG = 'with phrase bank';
 
-type Cell = {judge: string; task: string; k: number; loo: number[]; del: number[]; additivity: number; byN: Map<number, number[]>};
+type Cell = {prompt: string; judge: string; task: string; k: number; loo: number[]; del: number[]; additivity: number; byN: Map<number, number[]>};
+
+/** Deletion, masked leave-one-out, the all-masked loss and every rule's importances for one split of a prompt. */
+async function measure(judges: ReadonlyMap<number, OnnxJudge>, segments: string[], examples: JudgeExample[]): Promise<Omit<Cell, 'prompt' | 'judge' | 'task'>> {
+	const judge = judges.get(1)!;
+	const total = (m: number[][]) => segments.map((_, s) => m.reduce((a, row) => a + row[s]!, 0));
+	const base = (await judge.score(segments, examples)).losses;
+	const del: number[] = [];
+	for (let s = 0; s < segments.length; s++) {
+		const without = (await judge.score(segments.filter((_, j) => j !== s), examples)).losses;
+		del.push(without.reduce((a, l, e) => a + l - base[e]!, 0));
+	}
+	const loo = total((await judge.attributeLeaveOneOut(segments, examples)).importance);
+	const empty = await judge.maskedLoss(segments, examples, segments.map(() => 0));
+	const path = empty.reduce((a, l, e) => a + l - base[e]!, 0);
+	const byN = new Map<number, number[]>();
+	for (const [n, j] of judges) byN.set(n, total((await j.attribute(segments, examples)).importance));
+	return {k: segments.length, loo, del, additivity: loo.reduce((a, b) => a + b, 0) / path, byN};
+}
 
 export async function run(quick: boolean): Promise<void> {
 	const names = bundledJudgeNames();
@@ -45,10 +67,10 @@ export async function run(quick: boolean): Promise<void> {
 			const judge = judges.get(1)!;
 			for (const taskName of tasks) {
 				const task = loadTask(`examples/${taskName}.yaml`);
-				const prompt = [task.prompt, ...task.phraseBank].join(' ');
+				const long = [task.prompt, ...task.phraseBank].join(' ');
 				const examples = task.data.train.filter(e => (e.weight ?? 1) > 0 && e.target !== undefined).map(e => ({input: e.input, target: e.target!}));
 				// The judge refuses an example longer than its context (a UserError naming the length).
-				const fits = await judge.encode([prompt], examples).then(
+				const fits = await judge.encode([long], examples).then(
 					() => true,
 					(error: unknown) => {
 						if (!isUserError(error)) throw error;
@@ -56,22 +78,9 @@ export async function run(quick: boolean): Promise<void> {
 						return false;
 					},
 				);
-				if (!fits) continue;
-				for (const k of ks) {
-					const segments = chunks(prompt, k);
-					const total = (m: number[][]) => segments.map((_, s) => m.reduce((a, row) => a + row[s]!, 0));
-					const base = (await judge.score(segments, examples)).losses;
-					const del: number[] = [];
-					for (let s = 0; s < segments.length; s++) {
-						const without = (await judge.score(segments.filter((_, j) => j !== s), examples)).losses;
-						del.push(without.reduce((a, l, e) => a + l - base[e]!, 0));
-					}
-					const loo = total((await judge.attributeLeaveOneOut(segments, examples)).importance);
-					const empty = await judge.maskedLoss(segments, examples, segments.map(() => 0));
-					const path = empty.reduce((a, l, e) => a + l - base[e]!, 0);
-					const cell: Cell = {judge: name, task: taskName, k: segments.length, loo, del, additivity: loo.reduce((a, b) => a + b, 0) / path, byN: new Map()};
-					for (const n of ns) cell.byN.set(n, total((await judges.get(n)!.attribute(segments, examples)).importance));
-					cells.push(cell);
+				const variants: [string, string][] = [[SHORT, task.prompt], ...(fits ? [[LONG, long] as [string, string]] : [])];
+				for (const [variant, prompt] of variants) {
+					for (const k of ks) cells.push({prompt: variant, judge: name, task: taskName, ...(await measure(judges, chunks(prompt, k), examples))});
 				}
 				process.stderr.write(`quadrature: ${name} ${taskName} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
 			}
@@ -81,31 +90,33 @@ export async function run(quick: boolean): Promise<void> {
 	}
 
 	const top = Math.max(...ns);
-	const byK = (k: number) => cells.filter(c => c.k === k);
+	const byK = (k: number, variant = SHORT) => cells.filter(c => c.prompt === variant && (k === 32 ? c.k > 16 : c.k === k));
 	const rho = (c: Cell, n: number, against: 'loo' | 'del' | 'top') => spearman(c.byN.get(n)!, against === 'loo' ? c.loo : against === 'del' ? c.del : c.byN.get(top)!);
 	const summary: Table = {
-		columns: ['K', 'cases', ...ns.flatMap(n => [`n=${n} vs LOO-mask`, `n=${n} vs delete`]), ...ns.filter(n => n !== top).map(n => `n=${n} vs n=${top}`), 'LOO-mask vs delete', 'additivity (sum LOO / path)'],
+		columns: ['prompt', 'K', 'cases', ...ns.flatMap(n => [`n=${n} vs LOO-mask`, `n=${n} vs delete`]), ...ns.filter(n => n !== top).map(n => `n=${n} vs n=${top}`), 'LOO-mask vs delete', 'additivity (sum LOO / path)'],
 		rows: [],
 	};
 	const fidelity: Record<string, Record<string, number>> = {};
-	for (const k of ks) {
-		const cs = byK(k);
+	for (const variant of [SHORT, LONG]) for (const k of ks) {
+		const cs = byK(k, variant);
 		if (cs.length === 0) continue;
 		const meanOf = (f: (c: Cell) => number) => mean(cs.map(f));
-		fidelity[k] = Object.fromEntries(ns.map(n => [n, round3(meanOf(c => rho(c, n, 'loo')))]));
+		if (variant === SHORT) fidelity[k] = Object.fromEntries(ns.map(n => [n, round3(meanOf(c => rho(c, n, 'loo')))]));
 		summary.rows.push([
-			k,
+			variant,
+			k === 32 && variant === SHORT ? `32 (capped: ${Math.min(...cs.map(c => c.k))}-${Math.max(...cs.map(c => c.k))})` : k,
 			cs.length,
 			...ns.flatMap(n => [fmt(meanOf(c => rho(c, n, 'loo'))), fmt(meanOf(c => rho(c, n, 'del')))]),
 			...ns.filter(n => n !== top).map(n => fmt(meanOf(c => rho(c, n, 'top')))),
 			fmt(meanOf(c => spearman(c.loo, c.del))),
-			fmt(meanOf(c => c.additivity)),
+			fmt(median(cs.map(c => c.additivity))),
 		]);
 	}
-	const detail: Table = {columns: ['judge', 'task', 'K', ...ns.map(n => `n=${n} vs LOO-mask`), 'additivity'], rows: []};
-	for (const c of cells) detail.rows.push([c.judge, c.task, c.k, ...ns.map(n => fmt(rho(c, n, 'loo'))), fmt(c.additivity)]);
+	const detail: Table = {columns: ['prompt', 'judge', 'task', 'K', ...ns.map(n => `n=${n} vs LOO-mask`), 'additivity'], rows: []};
+	for (const c of cells) detail.rows.push([c.prompt, c.judge, c.task, c.k, ...ns.map(n => fmt(rho(c, n, 'loo'))), fmt(c.additivity)]);
 
 	const k16 = byK(16);
+	const k16Long = byK(16, LONG);
 	const cheap = ns.filter(n => n <= 2);
 	const best = cheap.map(n => ({n, v: mean(k16.map(c => rho(c, n, 'loo')))})).sort((a, b) => b.v - a.v)[0];
 	const seconds = (performance.now() - started) / 1000;
@@ -117,15 +128,17 @@ export async function run(quick: boolean): Promise<void> {
 		fidelity_k16_n: best?.n ?? null,
 		fidelity_k16_delete: best ? round3(mean(k16.map(c => rho(c, best.n, 'del')))) : null,
 		fidelity_k16_best_any_n: round3(Math.max(...ns.map(n => mean(k16.map(c => rho(c, n, 'loo')))))),
+		fidelity_k16_long: round3(Math.max(...cheap.map(n => mean(k16Long.map(c => rho(c, n, 'loo')))))),
+		reference_agreement_k16: round3(mean(k16.map(c => spearman(c.loo, c.del)))),
 		fidelity_by_k_n: fidelity,
-		additivity_k16: round3(mean(k16.map(c => c.additivity))),
+		additivity_k16_median: round3(median(k16.map(c => c.additivity))),
 		goal: 0.85,
 		seconds: Math.round(seconds),
 	}, {
 		quick,
 		notes: [
-			`n points cost n forward+backward rows per example in one run (plus the forward for the loss at m = 1 that every rule away from m = 1 needs); n = 1 reads the gradient at m = 0.5 (the judges' default). Judges at their judge.json settings (mean-embedding baseline). fidelity_k16 is the best n <= 2 at K = 16 against masked leave-one-out.`,
-			`"n=N vs n=${top}": how close n points come to the (near-exact) ${top}-point integral along the path. "additivity": sum over segments of the leave-one-out effects divided by L(every mask 0) - L(prompt); the path integral's importances add up to the denominator exactly, so the further from 1, the more the segments interact and the less any path from all-masked to the prompt can reproduce leave-one-out.`,
+			`n points cost n forward+backward rows per example in one run (plus the forward for the loss at m = 1 that every rule away from m = 1 needs); n = 1 reads the gradient at m = 0.5 (the judges' default). Judges at their judge.json settings (mean-embedding baseline). fidelity_k16 is the best n <= 2 at K = 16 against masked leave-one-out on the task prompts (the setting of the method benchmark's fidelity by K); fidelity_k16_long the same on the prompts with their phrase banks. reference_agreement_k16: Spearman of the two references (masked leave-one-out, deletion) with each other.`,
+			`"n=N vs n=${top}": how close n points come to the (near-exact) ${top}-point integral along the path. "additivity" (median over judges and tasks): sum over segments of the leave-one-out effects divided by L(every mask 0) - L(prompt); the path integral's importances add up to the denominator exactly, so the further from 1, the more the segments interact and the less any path from all-masked to the prompt can reproduce leave-one-out.`,
 			...(skipped.length > 0 ? [`Skipped (prompt and example longer than the judge's context): ${skipped.join('; ')}.`] : []),
 			`Total ${seconds.toFixed(0)} s. ${loadNote()}`,
 		],
