@@ -60,6 +60,9 @@ export async function run(quick: boolean): Promise<void> {
 	const pairs: {current: string[]; candidate: string[]}[] = [];
 	let batchSize = 0;
 	try {
+		// Warm-up, untimed: the first runs of a process open the judges' sessions in the workers.
+		const warm = loadTask(`examples/${tasks[0]}.yaml`);
+		for (const arm of ARMS(warm)) await optimise(warm, set.judges, {rounds: 1, attribution: arm.attribution, racing: arm.racing});
 		for (const name of tasks) {
 			const base = loadTask(`examples/${name}.yaml`);
 			batchSize = base.batchSize;
