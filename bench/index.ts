@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	'hf-import': () => import('./hf-import.js'),
 	quadrature: () => import('./quadrature.js'),
 	racing: () => import('./racing.js'),
+	multi: () => import('./multi.js'),
 };
 
 const args = process.argv.slice(2);

@@ -17,6 +17,8 @@ import {createSession} from '../source/sessions/store.js';
 import {mulberry32} from '../source/core/random.js';
 import type {RacingSettings} from '../source/core/racing.js';
 import type {Candidate} from '../source/core/types.js';
+import type {EngineEvent} from '../source/engine/types.js';
+import type {Generator} from '../source/generators/types.js';
 
 /** A seeded pseudo-random generator. */
 export const rng = mulberry32;
@@ -66,7 +68,7 @@ export type RunOutcome = {initial: string[]; final: string[]; passes: number; se
 let counter = 0;
 
 /** Runs `rounds` GMPO rounds on the task in-process (offline generator, acceptance rule), in a temp sessions folder. */
-export async function optimise(task: Task, judges: Judge[], options: {rounds: number; attribution?: 'auto' | 'loo'; candidates?: number; racing?: RacingSettings; phraseBank?: string[]; onCandidate?: (current: string[], candidate: Candidate) => void}): Promise<RunOutcome> {
+export async function optimise(task: Task, judges: Judge[], options: {rounds: number; attribution?: 'auto' | 'loo'; candidates?: number; racing?: RacingSettings; phraseBank?: string[]; onCandidate?: (current: string[], candidate: Candidate) => void; onEvent?: (event: EngineEvent) => void; generator?: Generator; spurious?: boolean}): Promise<RunOutcome> {
 	const tally: Tally = {passes: 0, seconds: 0};
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gmpo-bench-${process.pid}-${counter++}-`));
 	const segments = segmentPrompt(task.prompt, task.segmentation);
@@ -76,7 +78,7 @@ export async function optimise(task: Task, judges: Judge[], options: {rounds: nu
 			session,
 			judges: judges.map(j => counted(j, tally)),
 			candidates: options.candidates,
-			generator: createOfflineGenerator({seed: task.seed, phraseBank: options.phraseBank ?? task.phraseBank}),
+			generator: options.generator ?? createOfflineGenerator({seed: task.seed, phraseBank: options.phraseBank ?? task.phraseBank, spurious: options.spurious}),
 			limits: {rounds: options.rounds},
 			decide: autoDecide,
 			attribution: options.attribution ?? 'auto',
@@ -84,6 +86,7 @@ export async function optimise(task: Task, judges: Judge[], options: {rounds: nu
 			racing: options.racing ?? {...task.racing, enabled: false},
 		});
 		const onCandidate = options.onCandidate;
+		if (options.onEvent) engine.on(options.onEvent);
 		if (onCandidate) engine.on(e => e.type === 'candidates-proposed' && e.candidates.forEach(c => onCandidate(engine.segments.map(s => s.text), c)));
 		const start = performance.now();
 		const result = await engine.run();

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- racing`: what a round costs and what it reaches, for
- * - racing: gradient attribution and racing candidate scoring (the task default, first rung 2, 2 survivors),
- * - racing, first rung 1 (a more aggressive schedule),
+ * - racing: gradient attribution and racing candidate scoring (the task default: first rung 1, 2 survivors),
+ * - racing, first rung 2 (a gentler schedule),
  * - full: gradient attribution, every candidate scored on the whole batch,
  * - PMPO-style: leave-one-out attribution and full scoring (the predecessor method's round),
  * on the demo tasks over seeds: judge passes and seconds per round, and the test loss after R rounds (the held-out
@@ -29,7 +29,7 @@ import {createSession, fromIr, run as ortRun, toIr} from '../source/onnx/ort.js'
 import {loadTask} from '../source/tasks/load-task.js';
 import {loadNote} from './judge-fixtures.js';
 import {interval95, ms, optimise, round3, type RunOutcome} from './method-helpers.js';
-import {fmt, median, report, type Table} from './report.js';
+import {fmt, report, type Table} from './report.js';
 
 const TASKS = ['uppercase', 'arithmetic', 'json-format', 'sentiment'];
 
@@ -38,7 +38,7 @@ type Outcome = {run: RunOutcome; held: number; selection: number};
 
 const ARMS = (task: Task): Arm[] => [
 	{name: 'racing', attribution: 'auto', racing: {...task.racing, enabled: true}},
-	{name: 'racing, first rung 1', attribution: 'auto', racing: {...task.racing, enabled: true, firstRung: 1}},
+	{name: 'racing, first rung 2', attribution: 'auto', racing: {...task.racing, enabled: true, firstRung: 2}},
 	{name: 'full', attribution: 'auto', racing: {...task.racing, enabled: false}},
 	{name: 'PMPO-style', attribution: 'loo', racing: {...task.racing, enabled: false}},
 ];
@@ -134,8 +134,8 @@ export async function run(quick: boolean): Promise<void> {
 		racing_final_loss_delta: round3(racingDelta.mean),
 		racing_final_loss_delta_ci95: [round3(racingDelta.low), round3(racingDelta.high)],
 		pmpo_seed_sd: round3(pmpoSpread),
-		racing1_pass_ratio_vs_pmpo: round3(mean(all('PMPO-style').map(perRound)) / mean(all('racing, first rung 1').map(perRound))),
-		racing1_final_loss_delta: round3(interval95(paired('racing, first rung 1', o => o.held)).mean),
+		racing2_pass_ratio_vs_pmpo: round3(mean(all('PMPO-style').map(perRound)) / mean(all('racing, first rung 2').map(perRound))),
+		racing2_final_loss_delta: round3(interval95(paired('racing, first rung 2', o => o.held)).mean),
 		full_pass_ratio_vs_pmpo: round3(mean(all('PMPO-style').map(perRound)) / mean(all('full').map(perRound))),
 		racing_seconds_ratio_vs_pmpo: round3(mean(all('PMPO-style').map(secondsPerRound)) / mean(all('racing').map(secondsPerRound))),
 		cross_candidate_cache_saving_bound: round3(Math.max(...cache.rows.map(r => r.share)) * cache.sharedFraction),
@@ -146,7 +146,7 @@ export async function run(quick: boolean): Promise<void> {
 		quick,
 		notes: [
 			`racing_final_loss_delta: racing minus PMPO-style ${heldName} test loss (nats/token), paired by task and seed; "equal final loss" holds when its interval contains 0 or its size is within the seed sd of PMPO-style. Passes count attribution (gradient at m = 0.5: a forward+backward and a forward per judge; leave-one-out: K+1 forwards), the held-out judge's score of the current prompt, and candidate scoring; the test split is scored after the run, outside the count.`,
-			`Cache: the prefix run is the one-row run of BOS, template and prompt that OnnxJudge.score makes per call (bare onnxruntime on the main thread, 1 thread, median of ${quick ? 5 : 15}); a cross-candidate cache could skip only the part of it before the candidate's first edit. The bound takes the largest prefix share (the smallest call) for every call.`,
+			`Cache: the prefix run is the one-row run of BOS, template and prompt that OnnxJudge.score makes per call (bare onnxruntime on the main thread, 1 thread, fastest of ${quick ? 5 : 15}); a cross-candidate cache could skip only the part of it before the candidate's first edit. The bound takes the largest prefix share (the smallest call) for every call.`,
 			`Total ${seconds.toFixed(0)} s. ${loadNote()}`,
 		],
 	});
@@ -214,8 +214,9 @@ async function prefixCacheBound(pairs: readonly {current: string[]; candidate: s
 				restTimes.push(t2 - t1);
 			}
 		}
-		const prefixMs = median(prefixTimes);
-		const restMs = median(restTimes);
+		// The fastest run: on a shared machine the others measure the other jobs as much as the work.
+		const prefixMs = Math.min(...prefixTimes);
+		const restMs = Math.min(...restTimes);
 		rows.push({rows: r, prefixMs, restMs, share: prefixMs / (prefixMs + restMs)});
 	}
 	await session.release();
