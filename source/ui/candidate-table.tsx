@@ -1,7 +1,8 @@
 /**
  * The candidates table: rank, edit summary, then per judge the relative loss change ("+0.5%" = lower loss, better)
  * with that judge's rank, the aggregate over the selection judges, and a mark where every selection judge ranks the
- * candidate first. Before ranking, a judge's cell shows the raw loss as it arrives ("…" until then).
+ * candidate first. Before ranking, a judge's cell shows the raw loss as it arrives ("…" until then). A candidate
+ * racing dropped is marked with its rung ("[out r1]"), one on the Pareto front of a multi-objective task "[pareto]".
  *
  * Drawn with Ink boxes, not ink-table: ink-table 3 is CommonJS and require()s ink, which Node cannot do for ink 6
  * (an ES module graph with top-level await, from yoga-layout), so it fails to load with ERR_REQUIRE_ASYNC_MODULE. It
@@ -91,14 +92,14 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 				const isSelected = c.id === selected;
 				const agree = c.rank !== undefined && selection.length > 0 && selection.every(j => c.judgeRanks?.[j] === 1);
 				const tint = (r: number | undefined) => (r === undefined || !Number.isFinite(r) ? undefined : r > 0 ? color.good : r < 0 ? color.bad : undefined);
-				const prefix = c.blocked ? '[frozen] ' : c.failed ? '[cannot score] ' : '';
+				const prefix = c.blocked ? '[frozen] ' : c.failed ? '[cannot score] ' : c.dropped ? `[out r${c.dropped.rung}] ` : c.pareto ? '[pareto] ' : '';
 				return (
 					<Box key={c.id} width={width}>
 						<Text inverse={isSelected && focused} wrap="truncate-end">
 							{isSelected ? glyphs.cursor : ' '}{' '}
 						</Text>
 						{cell('rank', RANK, c.rank === undefined ? ` ${glyphs.dot}` : String(c.rank), {bold: c.rank === 1})}
-						{cell('edit', edit, `${prefix}${c.id} ${editSummary(c.edits)}`, {bold: isSelected, color: c.blocked || c.failed ? color.muted : undefined})}
+						{cell('edit', edit, `${prefix}${c.id} ${editSummary(c.edits)}`, {bold: isSelected, color: c.blocked || c.failed || c.dropped ? color.muted : undefined})}
 						{shownJudges.map(j => cell(j, layout.judge, judgeCell(c, j, layout.ranks, glyphs.ellipsis), {color: tint(c.improvement?.[j])}, true))}
 						{cell('agg', AGGREGATE, c.aggregate === undefined ? '' : formatPercent(c.aggregate), {bold: true, color: tint(c.aggregate)}, true)}
 						{cell('agree', AGREE, agree ? ` ${glyphs.agree}` : '', {color: color.good})}
