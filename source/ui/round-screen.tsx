@@ -107,6 +107,8 @@ export function RoundScreen({state, task, session, cursor, help, prompt, size, f
 				segment={selectedSegment}
 				segments={segments}
 				importance={view?.importance}
+				objectives={view?.objectives}
+				hypervolume={view?.hypervolume}
 				rows={layout.detail}
 				width={width}
 			/>
