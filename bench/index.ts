@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	quadrature: () => import('./quadrature.js'),
 	racing: () => import('./racing.js'),
 	multi: () => import('./multi.js'),
+	bias: () => import('./bias.js'),
 };
 
 const args = process.argv.slice(2);

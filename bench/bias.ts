@@ -1,0 +1,114 @@
+/**
+ * `npm run bench -- bias`: do several judges correct one judge's bias? The selection runs use a judge with a known
+ * bias (models/biased/llama-a-certainly, built by scripts/build-biased-judge.ts: "Certainly!" makes it expect the
+ * base task's answer whatever misleading sentences the prompt holds), and the offline generator offers "Certainly!"
+ * among its replacement phrases. Compared, on the held-out judge's test loss after R rounds over the demo tasks and
+ * seeds:
+ * - single: the biased judge alone selects;
+ * - multi: the biased judge with gpt2-b and llama-a, aggregated by mean, median or min;
+ * - for reference, the unbiased llama-a alone.
+ * The gain is single minus multi (> 0: several judges end with a prompt the held-out judge finds better), paired by
+ * task and seed, with its 95% confidence interval.
+ */
+import {existsSync} from 'node:fs';
+import path from 'node:path';
+import type {Aggregation} from '../source/core/types.js';
+import {mean} from '../source/core/stats.js';
+import {evaluatePrompt} from '../source/engine/evaluate.js';
+import {SPURIOUS_PHRASES} from '../source/generators/offline.js';
+import {bundledModelsDir, openJudges} from '../source/judges/judge-set.js';
+import type {Judge} from '../source/judges/types.js';
+import {loadTask} from '../source/tasks/load-task.js';
+import {loadNote} from './judge-fixtures.js';
+import {interval95, ms, optimise, round3} from './method-helpers.js';
+import {fmt, report, type Table} from './report.js';
+
+const TASKS = ['uppercase', 'arithmetic', 'json-format', 'sentiment'];
+const BIASED = path.join(bundledModelsDir(), 'biased', 'llama-a-certainly');
+const PHRASE = SPURIOUS_PHRASES[0]!;
+
+type Arm = {name: string; judges: (all: Record<string, Judge>) => Judge[]; aggregation: Aggregation};
+type Outcome = {held: number; phrase: number; accepted: number};
+
+const ARMS: Arm[] = [
+	{name: 'single (biased)', judges: j => [j.biased!], aggregation: 'mean'},
+	{name: 'multi, mean', judges: j => [j['gpt2-b']!, j['llama-a']!, j.biased!], aggregation: 'mean'},
+	{name: 'multi, median', judges: j => [j['gpt2-b']!, j['llama-a']!, j.biased!], aggregation: 'median'},
+	{name: 'multi, min', judges: j => [j['gpt2-b']!, j['llama-a']!, j.biased!], aggregation: 'min'},
+	{name: 'single (llama-a, unbiased)', judges: j => [j['llama-a']!], aggregation: 'mean'},
+];
+
+export async function run(quick: boolean): Promise<void> {
+	if (!existsSync(path.join(BIASED, 'judge.json'))) {
+		process.stdout.write(`bias: ${BIASED} is missing; build it with \`npx tsx scripts/build-biased-judge.ts\`\n`);
+		return;
+	}
+	const set = await openJudges(['gpt2-b', 'llama-a', BIASED, 'llama-c'], {heldout: ['llama-c']});
+	const byName = Object.fromEntries(set.judges.map(j => [j.info.name, j]));
+	const judges: Record<string, Judge> = {...byName, biased: byName['llama-a-certainly']!};
+	const held = byName['llama-c']!;
+	const tasks = quick ? TASKS.slice(0, 1) : TASKS;
+	const seeds = quick ? [1, 2] : [1, 2, 3, 4, 5];
+	const rounds = quick ? 2 : 5;
+	const started = performance.now();
+	const results = new Map<string, Map<string, Outcome[]>>();
+	const initial = new Map<string, number>();
+	try {
+		for (const name of tasks) {
+			const base = loadTask(`examples/${name}.yaml`);
+			const byArm = new Map<string, Outcome[]>();
+			results.set(name, byArm);
+			for (const seed of seeds) {
+				for (const arm of ARMS) {
+					// Every candidate on the whole batch: only the choice of judges differs between the arms.
+					const task = {...base, seed, aggregation: arm.aggregation, racing: {...base.racing, enabled: false}};
+					const outcome = await optimise(task, [...arm.judges(judges), held], {rounds, spurious: true});
+					const ev = await evaluatePrompt({task, judges: [held], segments: outcome.final});
+					if (!initial.has(name)) initial.set(name, (await evaluatePrompt({task, judges: [held], segments: outcome.initial}))[0]!.loss);
+					const list = byArm.get(arm.name) ?? [];
+					list.push({held: ev[0]!.loss, phrase: outcome.final.join('').split(PHRASE).length - 1, accepted: outcome.accepted});
+					byArm.set(arm.name, list);
+				}
+				process.stderr.write(`bias: ${name} seed ${seed} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+			}
+		}
+	} finally {
+		await set.close();
+	}
+
+	const arms = ARMS.map(a => a.name);
+	const table: Table = {columns: ['task', `initial ${held.info.name} loss`, ...arms.flatMap(a => [`${a}: ${held.info.name} loss`, `${a}: "${PHRASE}" in the final prompt`])], rows: []};
+	for (const [name, byArm] of results) {
+		table.rows.push([name, fmt(initial.get(name)!, 3), ...arms.flatMap(a => [ms(byArm.get(a)!.map(o => o.held)), ms(byArm.get(a)!.map(o => o.phrase), 1)])]);
+	}
+	const single = 'single (biased)';
+	const gainTable: Table = {columns: ['selection', `gain over the biased judge alone (${held.info.name} test loss, nats/token): mean [95% CI]`, 'pairs', 'excludes 0'], rows: []};
+	const gainResult: Record<string, {gain: number; ci95_low: number; ci95_high: number}> = {};
+	for (const a of arms.filter(x => x !== single)) {
+		const g = interval95([...results.values()].flatMap(m => m.get(single)!.map((o, i) => o.held - m.get(a)![i]!.held)));
+		gainResult[a] = {gain: round3(g.mean), ci95_low: round3(g.low), ci95_high: round3(g.high)};
+		gainTable.rows.push([a, `${fmt(g.mean, 3)} [${fmt(g.low, 3)}, ${fmt(g.high, 3)}]`, seeds.length * tasks.length, g.low > 0 ? 'yes (multi better)' : g.high < 0 ? 'yes (multi worse)' : 'no']);
+	}
+	const best = Object.entries(gainResult).filter(([a]) => a.startsWith('multi')).sort((x, y) => y[1].ci95_low - x[1].ci95_low)[0]!;
+	const seconds = (performance.now() - started) / 1000;
+	report('bias', 'Several judges against one biased judge: held-out test loss after selection', [
+		{heading: `Held-out ${held.info.name} test loss after ${rounds} rounds (mean ± sd over seeds ${seeds.join(', ')}), and how often the final prompt holds "${PHRASE}"; 12 offline candidates a round, "${PHRASE}" among the replacement phrases`, table},
+		{heading: 'Gain of each selection over the biased judge alone, paired by task and seed', table: gainTable},
+	], {
+		biased_multi_gain: gainResult['multi, mean'],
+		biased_multi_gain_by_aggregation: {mean: gainResult['multi, mean'], median: gainResult['multi, median'], min: gainResult['multi, min']},
+		best_multi: {aggregation: best[0], ...best[1]},
+		unbiased_single_gain: gainResult['single (llama-a, unbiased)'],
+		phrase_in_final: Object.fromEntries(arms.map(a => [a, round3(mean([...results.values()].flatMap(m => m.get(a)!.map(o => (o.phrase > 0 ? 1 : 0)))))])),
+		rounds,
+		seeds: seeds.length,
+		seconds: Math.round(seconds),
+	}, {
+		quick,
+		notes: [
+			`Judges: the biased judge llama-a-certainly (scripts/build-biased-judge.ts; its card holds the bias it was given), gpt2-b and llama-a select; ${held.info.name} is held out (reported, never selecting). Every arm scores every candidate on the whole batch (racing off), so only the judges and their aggregation differ. "${PHRASE}" in the final prompt: the share of runs whose final prompt holds it.`,
+			`biased_multi_gain is the default aggregation (mean); the gains by aggregation follow it. A 95% interval whose low end is above 0 means the several judges' prompts transfer better to the held-out judge than the biased judge's.`,
+			`Total ${seconds.toFixed(0)} s. ${loadNote()}`,
+		],
+	});
+}
