@@ -2,8 +2,8 @@
  * `npm run bench -- multi`: several objectives, the four numeric modes (sum, pcgrad, mgda, separate) and the four
  * textual-gradient modes (SSS, SSC, SCC, CCC, against a loopback server with a scripted critic), on two tasks:
  *
- * - conflict: cased words; objective "upper" wants the word in capitals, objective "lower" its first letter in
- *   lowercase. The prompt holds two sentences written for each (and two fillers), so a sentence that helps one
+ * - conflict: lowercase words; objective "upper" wants the word in capitals, objective "lower" its first letter
+ *   (lowercase, short). The prompt holds two sentences written for each (and two fillers), so a sentence that helps one
  *   objective hurts the other by construction. Built from task types the bundled judges were trained on.
  * - summeval: SummEval's four criteria (../shared/data/summeval), one sentence of the prompt per criterion.
  *
@@ -42,14 +42,13 @@ type Built = {task: Task; own: Record<string, string[]>; phrases: Record<string,
 const UPPER = ['Convert the word to uppercase.', 'Write the word in capital letters.'];
 const LOWER = ['Give the first letter of the word.', 'Answer in lowercase.'];
 
-/** The conflict task: 16 train and 16 test cased words. */
+/** The conflict task: 16 train and 16 test lowercase words (as the judges' uppercase task has them). */
 function conflictTask(): Built {
 	const rng = createRng(4242);
 	const letters = 'abcdefghijklmnoprstuvw';
 	const word = () => {
 		const n = rng.int(4, 8);
-		const w = Array.from({length: n}, () => letters[rng.int(0, letters.length - 1)]).join('');
-		return w[0]!.toUpperCase() + w.slice(1);
+		return Array.from({length: n}, () => letters[rng.int(0, letters.length - 1)]).join('');
 	};
 	const example = () => {
 		const w = word();
