@@ -20,8 +20,8 @@ import {bundledModelsDir, openJudges} from '../source/judges/judge-set.js';
 import type {Judge} from '../source/judges/types.js';
 import {loadTask} from '../source/tasks/load-task.js';
 import {loadNote} from './judge-fixtures.js';
-import {interval95, ms, optimise, round3} from './method-helpers.js';
-import {fmt, report, type Table} from './report.js';
+import {bootstrap95, interval95, ms, optimise, round3} from './method-helpers.js';
+import {fmt, median, report, type Table} from './report.js';
 
 const TASKS = ['uppercase', 'arithmetic', 'json-format', 'sentiment'];
 const BIASED = path.join(bundledModelsDir(), 'biased', 'llama-a-certainly');
@@ -48,7 +48,7 @@ export async function run(quick: boolean): Promise<void> {
 	const judges: Record<string, Judge> = {...byName, biased: byName['llama-a-certainly']!};
 	const held = byName['llama-c']!;
 	const tasks = quick ? TASKS.slice(0, 1) : TASKS;
-	const seeds = quick ? [1, 2] : [1, 2, 3, 4, 5];
+	const seeds = quick ? [1, 2] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 	const rounds = quick ? 2 : 5;
 	const started = performance.now();
 	const results = new Map<string, Map<string, Outcome[]>>();
@@ -82,12 +82,19 @@ export async function run(quick: boolean): Promise<void> {
 		table.rows.push([name, fmt(initial.get(name)!, 3), ...arms.flatMap(a => [ms(byArm.get(a)!.map(o => o.held)), ms(byArm.get(a)!.map(o => o.phrase), 1)])]);
 	}
 	const single = 'single (biased)';
-	const gainTable: Table = {columns: ['selection', `gain over the biased judge alone (${held.info.name} test loss, nats/token): mean [95% CI]`, 'pairs', 'excludes 0'], rows: []};
-	const gainResult: Record<string, {gain: number; ci95_low: number; ci95_high: number}> = {};
+	const gainTable: Table = {
+		columns: ['selection', `gain over the biased judge alone (${held.info.name} test loss, nats/token): mean`, 't 95% CI', 'bootstrap 95% CI', 'pairs with gain > 0 / < 0', 'pairs', 'median gain'],
+		rows: [],
+	};
+	type Gain = {gain: number; ci95_low: number; ci95_high: number; bootstrap_ci95_low: number; bootstrap_ci95_high: number};
+	const gainResult: Record<string, Gain> = {};
+	const interval = (lo: number, hi: number) => `[${fmt(lo, 3)}, ${fmt(hi, 3)}]${lo > 0 ? ' excludes 0' : hi < 0 ? ' excludes 0 (worse)' : ''}`;
 	for (const a of arms.filter(x => x !== single)) {
-		const g = interval95([...results.values()].flatMap(m => m.get(single)!.map((o, i) => o.held - m.get(a)![i]!.held)));
-		gainResult[a] = {gain: round3(g.mean), ci95_low: round3(g.low), ci95_high: round3(g.high)};
-		gainTable.rows.push([a, `${fmt(g.mean, 3)} [${fmt(g.low, 3)}, ${fmt(g.high, 3)}]`, seeds.length * tasks.length, g.low > 0 ? 'yes (multi better)' : g.high < 0 ? 'yes (multi worse)' : 'no']);
+		const diffs = [...results.values()].flatMap(m => m.get(single)!.map((o, i) => o.held - m.get(a)![i]!.held));
+		const t = interval95(diffs);
+		const b = bootstrap95(diffs);
+		gainResult[a] = {gain: round3(t.mean), ci95_low: round3(t.low), ci95_high: round3(t.high), bootstrap_ci95_low: round3(b.low), bootstrap_ci95_high: round3(b.high)};
+		gainTable.rows.push([a, fmt(t.mean, 3), interval(t.low, t.high), interval(b.low, b.high), `${diffs.filter(d => d > 0).length} / ${diffs.filter(d => d < 0).length}`, diffs.length, fmt(median(diffs), 3)]);
 	}
 	const best = Object.entries(gainResult).filter(([a]) => a.startsWith('multi')).sort((x, y) => y[1].ci95_low - x[1].ci95_low)[0]!;
 	const seconds = (performance.now() - started) / 1000;
@@ -107,7 +114,7 @@ export async function run(quick: boolean): Promise<void> {
 		quick,
 		notes: [
 			`Judges: the biased judge llama-a-certainly (scripts/build-biased-judge.ts; its card holds the bias it was given), gpt2-b and llama-a select; ${held.info.name} is held out (reported, never selecting). Every arm scores every candidate on the whole batch (racing off), so only the judges and their aggregation differ. "${PHRASE}" in the final prompt: the share of runs whose final prompt holds it.`,
-			`biased_multi_gain is the default aggregation (mean); the gains by aggregation follow it. A 95% interval whose low end is above 0 means the several judges' prompts transfer better to the held-out judge than the biased judge's.`,
+			`biased_multi_gain is the default aggregation (mean); the gains by aggregation follow it. A 95% interval whose low end is above 0 means the several judges' prompts transfer better to the held-out judge than the biased judge's. ci95_low/high are Student t intervals over the task x seed pairs; the gains are heavy-tailed (the biased judge alone fails badly in a few runs and ties in most), which the t interval assumes away, so the percentile bootstrap (10,000 seeded resamples) is given beside it, with the count of pairs each way.`,
 			`Total ${seconds.toFixed(0)} s. ${loadNote()}`,
 		],
 	});

@@ -103,7 +103,7 @@ async function summevalTask(judges: readonly Judge[], n: number): Promise<Built 
 	return {task: {...file, data: file.data as Task['data']}, own: Object.fromEntries(criteria.map((c, i) => [c, [`s${i + 2}`]])), phrases};
 }
 
-type Run = {run: RunOutcome; losses: Record<string, number>; held: number; report?: ObjectiveReport; direction?: number[]; segmentIds?: string[]};
+type Run = {run: RunOutcome; losses: Record<string, number>; held: number; report?: ObjectiveReport; direction?: number[]; segmentIds?: string[]; targets?: string[]};
 
 /** Share of |v|'s mass on the given segment ids. */
 function share(v: readonly number[], ids: readonly string[], own: readonly string[]): number {
@@ -167,7 +167,7 @@ export async function run(quick: boolean): Promise<void> {
 						if (!initial.has(b.task.name)) initial.set(b.task.name, (await objectiveLosses(arm.task, outcome.initial)).losses);
 						const ev = await objectiveLosses(arm.task, outcome.final);
 						const list = byMode.get(arm.name) ?? [];
-						list.push({run: outcome, ...ev, report: first?.objectives, direction: first?.importance.aggregate, segmentIds: first?.importance.segmentIds});
+						list.push({run: outcome, ...ev, report: first?.objectives, direction: first?.importance.aggregate, segmentIds: first?.importance.segmentIds, targets: first?.targets});
 						byMode.set(arm.name, list);
 					}
 					process.stderr.write(`multi: ${b.task.name} seed ${seed} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
@@ -193,8 +193,9 @@ export async function run(quick: boolean): Promise<void> {
 		const runs = [...byMode.values()].flat();
 		const reference = names.map(n => 1.1 * Math.max(start[n]!, ...runs.map(r => r.losses[n]!)));
 		const hv = (r: Run) => hypervolume([names.map(n => r.losses[n]!)], reference);
-		const table: Table = {columns: ['mode', ...names.map(n => `${n} loss`), `${held.info.name} loss (held out)`, 'hypervolume', 'judge passes/round', 'specificity of G_o', 'specificity of the edit direction'], rows: []};
-		table.rows.push(['initial prompt', ...names.map(n => fmt(start[n]!, 3)), '', fmt(hypervolume([names.map(n => start[n]!)], reference), 4), '', '', '']);
+		const table: Table = {columns: ['mode', ...names.map(n => `${n} loss`), `${held.info.name} loss (held out)`, 'hypervolume', 'judge passes/round', 'specificity of G_o', 'specificity of the edit direction', "round 1 edits sum's segments"], rows: []};
+		table.rows.push(['initial prompt', ...names.map(n => fmt(start[n]!, 3)), '', fmt(hypervolume([names.map(n => start[n]!)], reference), 4), '', '', '', '']);
+		const sumTargets = byMode.get('sum')!.map(r => [...(r.targets ?? [])].sort().join(','));
 		hvResult[b.task.name] = {};
 		specificity[b.task.name] = {};
 		for (const [mode, xs] of byMode) {
@@ -215,9 +216,14 @@ export async function run(quick: boolean): Promise<void> {
 				fmt(mean(xs.map(r => r.run.passes / r.run.rounds)), 1),
 				fmt(mean(xs.map(own)), 3),
 				numeric ? fmt(mean(xs.map(edit)), 3) : 'n/a (critic)',
+				`${xs.filter((r, i) => [...(r.targets ?? [])].sort().join(',') === sumTargets[i]).length}/${xs.length} seeds`,
 			]);
 		}
-		const best = (f: (mode: string) => number) => [...byMode.keys()].sort((x, y) => f(x) - f(y))[0]!;
+		// The best mode, and every mode tied with it (the same final prompts give the same numbers).
+		const best = (f: (mode: string) => number) => {
+			const modes = [...byMode.keys()].sort((x, y) => f(x) - f(y));
+			return modes.filter(m => Math.abs(f(m) - f(modes[0]!)) < 1e-9).join(' = ');
+		};
 		winners[b.task.name] = {
 			hypervolume: best(m => -mean(byMode.get(m)!.map(hv))),
 			objectives: Object.fromEntries(names.map(n => [n, best(m => mean(byMode.get(m)!.map(r => r.losses[n]!)))])),
