@@ -15,6 +15,10 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	'hf-import': () => import('./hf-import.js'),
 	'real-size': () => import('./real-size.js'),
 	lock: () => import('./lock-stress.js'),
+	quadrature: () => import('./quadrature.js'),
+	racing: () => import('./racing.js'),
+	multi: () => import('./multi.js'),
+	bias: () => import('./bias.js'),
 };
 
 const args = process.argv.slice(2);

@@ -11,7 +11,7 @@ import {evaluatePrompt} from '../source/engine/evaluate.js';
 import {openJudges} from '../source/judges/judge-set.js';
 import type {Judge} from '../source/judges/types.js';
 import {loadTask} from '../source/tasks/load-task.js';
-import {ms, optimise, randomAttribution, round3, type RunOutcome} from './method-helpers.js';
+import {chunks, ms, optimise, randomAttribution, round3, type RunOutcome} from './method-helpers.js';
 import {fmt, report, type Table} from './report.js';
 
 const TASKS = ['uppercase', 'arithmetic', 'json-format', 'sentiment'];
@@ -22,14 +22,6 @@ async function evaluate(task: Task, judges: Judge[], segments: string[], held: J
 	const all = await evaluatePrompt({task, judges, segments});
 	const [h] = await evaluatePrompt({task, judges: [held], segments, exactMatch: true});
 	return {heldLoss: h!.loss, heldMatch: h!.exactMatch ?? 0, losses: Object.fromEntries(all.map(e => [e.judge, e.loss]))};
-}
-
-/** Splits a prompt's words into k contiguous chunks of near-equal size (each keeps its trailing space). */
-function chunks(prompt: string, k: number): string[] {
-	const words = prompt.split(/(?<=\s)/);
-	const out: string[] = [];
-	for (let i = 0; i < k; i++) out.push(words.slice(Math.floor((i * words.length) / k), Math.floor(((i + 1) * words.length) / k)).join(''));
-	return out.filter(s => s.trim().length > 0);
 }
 
 export async function run(quick: boolean): Promise<void> {

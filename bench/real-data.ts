@@ -23,7 +23,7 @@ import {fmt, report, type Table} from './report.js';
 const DATA = path.resolve(import.meta.dirname, '../../shared/data');
 
 /** Cuts an example's input (then its targets) until every judge accepts it; returns its token counts. */
-async function fit(judges: OnnxJudge[], prompt: string[], e: TaskExample): Promise<{example: TaskExample; tokens: number; cut: boolean}> {
+export async function fit(judges: OnnxJudge[], prompt: string[], e: TaskExample): Promise<{example: TaskExample; tokens: number; cut: boolean}> {
 	let input = e.input;
 	let cut = false;
 	const targets = e.targets ?? {'': e.target!};

@@ -22,10 +22,11 @@ const model = str('model', 'NAME', 'generator model; default: the task file, els
 const timeout = str('timeout', 'SECONDS', 'longest wait for one generator request, its whole reply included; default: `gmpo config` generator.timeout (120)');
 const retries = str('retries', 'N', 'retries of a generator request after a transient fault (429, 5xx, a dropped or cut-off reply); default: `gmpo config` generator.retries (2)');
 const generatorFlags = [generator, baseUrl, model, timeout, retries];
-const newRunFlags = [auto, rounds, candidates, judges, heldout, ...generatorFlags, json];
+const racing = str('racing', 'on|off', 'racing candidate scoring (successive halving over the batch); default: the task file (on)');
+const newRunFlags = [auto, rounds, candidates, judges, heldout, racing, ...generatorFlags, json];
 
 registerCommand(
-	{name: '', args: [], summary: 'pick a saved session to resume, or a task to start (terminal UI)', flags: [rounds, candidates, judges, heldout, ...generatorFlags]},
+	{name: '', args: [], summary: 'pick a saved session to resume, or a task to start (terminal UI)', flags: [rounds, candidates, judges, heldout, racing, ...generatorFlags]},
 	async () => (await import('./tui.js')).pickerCommand,
 );
 registerCommand(

@@ -29,6 +29,8 @@ export type RunFlags = {
 	timeout?: number;
 	/** Retries of a generator request after a transient fault. */
 	retries?: number;
+	/** --racing on|off: racing candidate scoring, overriding the task's `racing.enabled` (new sessions). */
+	racing?: boolean;
 };
 
 /** The generators a run can use. */
@@ -90,6 +92,14 @@ export function stringFlag(flags: Flags, name: string, flag: string): string | u
 	return text(flags, name, flag);
 }
 
+/** "on" or "off". */
+function onOff(flags: Flags, name: string, flag: string): boolean | undefined {
+	const s = text(flags, name, flag);
+	if (s === undefined) return undefined;
+	if (s !== 'on' && s !== 'off') throw new UserError(`expected on or off, got ${JSON.stringify(s)}`, {field: flag});
+	return s === 'on';
+}
+
 /** Reads the run flags. */
 export function runFlags(flags: Flags): RunFlags {
 	const generator = text(flags, 'generator', '--generator');
@@ -112,5 +122,6 @@ export function runFlags(flags: Flags): RunFlags {
 		model: text(flags, 'model', '--model'),
 		timeout: secondsFlag(flags, 'timeout', '--timeout'),
 		retries: intFlag(flags, 'retries', '--retries', 0),
+		racing: onOff(flags, 'racing', '--racing'),
 	};
 }

@@ -80,6 +80,7 @@ export async function prepareNewRun(taskFile: string, flags: RunFlags, deps: Com
 		heldout,
 		rounds: flags.rounds ?? loaded.rounds,
 		generator: {...loaded.generator, candidates: flags.candidates ?? loaded.generator.candidates},
+		racing: flags.racing === undefined ? loaded.racing : {...loaded.racing, enabled: flags.racing},
 	};
 	const made = await makeGenerator(task, flags, deps.env);
 	const set = await open(deps, task, flags.heldout ? {field: '--heldout'} : {file: displayPath(path.resolve(taskFile)), field: 'heldout'}, opening);
@@ -101,6 +102,7 @@ export async function prepareResume(id: string, flags: RunFlags, deps: CommandDe
 	if (flags.judges || flags.heldout) {
 		throw new UserError('a resumed session keeps the judges it started with', {field: flags.judges ? '--judges' : '--heldout'});
 	}
+	if (flags.racing !== undefined) throw new UserError('a resumed session keeps the racing setting of its task', {field: '--racing'});
 	// Read first (no lock, nothing written) to learn which generator, hence which secret, the session uses.
 	const {state: saved} = loadSession(id, {dir: deps.sessionsDir});
 	const made = await makeGenerator(saved.task, flags, deps.env, saved.generator);

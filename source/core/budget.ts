@@ -13,7 +13,10 @@ export type BudgetLimits = {
 	rounds?: number;
 	/** Generator tokens (prompt + completion, as the endpoint reports them). */
 	generatorTokens?: number;
-	/** Judge passes (one forward, or one forward + backward, of one judge on one batch). */
+	/**
+	 * Judge passes (one forward, or one forward + backward, of one judge on one batch). A pass over n of the batch's B
+	 * examples (racing's rungs) counts n/B, so the count can be fractional.
+	 */
 	judgePasses?: number;
 	/** Wall time in milliseconds. */
 	wallTimeMs?: number;

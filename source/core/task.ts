@@ -3,6 +3,7 @@
  * JSONL paths is done by source/tasks/load-task.ts, the one place task files are loaded.
  */
 import {z} from 'zod';
+import {DEFAULT_RACING, type RacingSettings} from './racing.js';
 
 /** One example as written in a task file or a JSONL line. */
 export const exampleSchema = z
@@ -40,6 +41,22 @@ export const generatorSchema = z
 		textualMode: z.enum(['SSS', 'SSC', 'SCC', 'CCC']).optional(),
 	})
 	.strict();
+
+const racingObject = z
+	.object({
+		enabled: z.boolean().default(DEFAULT_RACING.enabled),
+		/** Fewest examples of the first rung. */
+		firstRung: z.number().int().min(1).default(DEFAULT_RACING.firstRung),
+		/** Halving stops once this many candidates or fewer are left. */
+		survivors: z.number().int().min(1).default(DEFAULT_RACING.survivors),
+	})
+	.strict();
+
+/** `racing: true | false | {enabled, firstRung, survivors}`, always read as the object. */
+export const racingSchema = z
+	.union([z.boolean(), racingObject])
+	.default(DEFAULT_RACING.enabled)
+	.transform((r): RacingSettings => (typeof r === 'boolean' ? {...DEFAULT_RACING, enabled: r} : r));
 
 export const taskSchema = z
 	.object({
@@ -86,6 +103,11 @@ export const taskSchema = z
 		normalisation: z.enum(['l2', 'loss', 'none']).default('l2'),
 		/** On a transfer alarm (held-out test loss up, selection judges' down): warn, or also stop an automatic run. */
 		transferAlarm: z.enum(['warn', 'stop']).default('warn'),
+		/**
+		 * Racing candidate scoring (see core/racing.ts): true (default) races with the default rungs, false scores every
+		 * candidate on the whole batch, an object sets the first rung and the survivors.
+		 */
+		racing: racingSchema,
 		/** The aggregate loss decrease (nats/token) the top candidate must beat to be accepted automatically. */
 		threshold: z.number().default(0),
 		seed: z.number().int().default(1),

@@ -7,12 +7,13 @@
  * decision the user got wrong (an unknown segment, nothing to accept) becomes an error in the view, not a crash.
  */
 import {joinSegments} from '../core/segment.js';
-import type {Candidate, Edit, Segment} from '../core/types.js';
+import type {Candidate, Edit, JudgeLosses, Segment} from '../core/types.js';
 import {noUsage} from '../generators/types.js';
 import {isUserError, UserError} from '../errors.js';
 import {generateExamples} from './examples.js';
 import {editPrompt, editSegment} from './hand-edit.js';
 import {finiteLosses} from './log-scores.js';
+import {scorePrompt} from './measure.js';
 import type {EngineHost} from './host.js';
 import {advance, retarget, testLosses as scoreTestSplit} from './steps.js';
 import type {Decision} from './types.js';
@@ -155,7 +156,11 @@ async function finish(host: EngineHost, work: RoundWork, decision: Decision, end
 	host.setStatus('applying');
 	host.session.append({type: 'decision', round: work.round, ...ending});
 	host.emit({type: 'decision-applied', round: work.round, decision, segments: host.segments, candidate: ending.candidate});
-	const losses = ending.candidate === undefined ? work.current : work.scores.get(ending.candidate)?.losses;
+	let losses: JudgeLosses | undefined;
+	if (ending.candidate === undefined) losses = work.current;
+	else if (work.scores.has(ending.candidate) || !work.dropped?.has(ending.candidate)) losses = work.scores.get(ending.candidate)?.losses;
+	// A candidate racing dropped before the whole batch: scored now, so the history shows what it did.
+	else losses = await scoreApplied(host, work);
 	const testLosses = host.options.testEachRound ? await scoreTestSplit(host, work, host.segments) : undefined;
 	// A skip keeps the prompt, so its test losses stay known even when this measurement was cancelled.
 	host.currentTest = testLosses ?? (ending.action === 'skip' ? host.currentTest : undefined);
@@ -171,4 +176,14 @@ async function finish(host: EngineHost, work: RoundWork, decision: Decision, end
 	if (alarm && host.task.transferAlarm === 'stop' && host.automatic) host.endRun(`stopped on the transfer alarm of round ${work.round} (the task's transferAlarm is stop)`);
 	host.setStatus('idle');
 	return 'done';
+}
+
+/** The batch losses of the prompt just applied (a candidate racing dropped before it reached the whole batch). */
+async function scoreApplied(host: EngineHost, work: RoundWork): Promise<JudgeLosses | undefined> {
+	const judges = [...host.selection, ...host.heldout];
+	const examples = work.batch.map(i => host.task.data.train[i]);
+	const segments = host.segments.map(s => s.text);
+	const m = await host.attempt(work, 'scoring', signal => scorePrompt({judges, segments, examples, objectives: host.objectives, signal}));
+	if (m) host.budget.spend({judgePasses: m.passes});
+	return m?.losses;
 }

@@ -3,6 +3,7 @@
  * means to emit events and run cancellable work. The Engine class implements it; the steps are plain functions.
  */
 import type {Budget} from '../core/budget.js';
+import type {RacingSettings} from '../core/racing.js';
 import type {Task} from '../core/task.js';
 import type {JudgeLosses, Segment} from '../core/types.js';
 import type {Generator} from '../generators/types.js';
@@ -28,6 +29,8 @@ export type StepOptions = {
 	attribution?: 'auto' | 'loo';
 	/** Score the test split with every judge at the first round of a run and after each round (default false). */
 	testEachRound?: boolean;
+	/** Racing candidate scoring, overriding the task's `racing` (see core/racing.ts). */
+	racing?: RacingSettings;
 };
 
 /** The engine as its steps see it. */

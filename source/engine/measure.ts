@@ -68,6 +68,8 @@ export type Measurement = {
 	objectiveLosses: Record<string, Record<string, number>>;
 	/** Loss per judge and example (objective-weighted), aligned with the batch. */
 	exampleLosses: Record<string, number[]>;
+	/** Loss per judge, objective and example, aligned with the batch (what measurements of parts are merged from). */
+	objectiveExampleLosses: Record<string, Record<string, number[]>>;
 	/** Judge passes spent. */
 	passes: number;
 };
@@ -99,10 +101,11 @@ export type MeasureInput = {
 };
 
 function emptyMeasurement(): Measurement {
-	return {losses: {}, objectiveLosses: {}, exampleLosses: {}, passes: 0};
+	return {losses: {}, objectiveLosses: {}, exampleLosses: {}, objectiveExampleLosses: {}, passes: 0};
 }
 
 function record(m: Measurement, judge: string, objectives: readonly Objective[], perObjective: Record<string, number[]>, weights: number[]): void {
+	m.objectiveExampleLosses[judge] = perObjective;
 	const byObjective: Record<string, number> = {};
 	for (const o of objectives) byObjective[o.name] = weightedMean(perObjective[o.name], weights);
 	m.objectiveLosses[judge] = byObjective;
@@ -203,5 +206,27 @@ export async function attributePrompt(input: MeasureInput & {method?: 'auto' | '
 		}
 		record(m, name, input.objectives, perObjective, weights);
 	}
+	return m;
+}
+
+/**
+ * One measurement of the whole batch from measurements of its parts: `parts[i]` measured the examples at
+ * `positions[i]` of the batch (every position exactly once over all parts; a judge must be in every part). Passes
+ * add up.
+ */
+export function mergeMeasurements(parts: readonly {positions: readonly number[]; measurement: Measurement}[], examples: readonly TaskExample[], objectives: readonly Objective[]): Measurement {
+	const m = emptyMeasurement();
+	const weights = examples.map(weightOf);
+	const judges = Object.keys(parts[0]?.measurement.objectiveExampleLosses ?? {});
+	for (const judge of judges) {
+		const perObjective: Record<string, number[]> = Object.fromEntries(objectives.map(o => [o.name, new Array<number>(examples.length).fill(Number.NaN)]));
+		for (const {positions, measurement} of parts) {
+			const own = measurement.objectiveExampleLosses[judge];
+			if (!own) throw new Error(`judge ${judge} is missing from a part of the batch`);
+			for (const o of objectives) positions.forEach((p, i) => (perObjective[o.name][p] = own[o.name][i]));
+		}
+		record(m, judge, objectives, perObjective, weights);
+	}
+	m.passes = parts.reduce((a, p) => a + p.measurement.passes, 0);
 	return m;
 }

@@ -13,6 +13,7 @@ import type {EngineHost} from './host.js';
 import {buildImportance, chooseTargets, hardExamples} from './importance.js';
 import {finiteLosses, logScores} from './log-scores.js';
 import {attributePrompt, scorePrompt, scorePrompts} from './measure.js';
+import {plannedRungs, raceCalls, raceCandidates, racingSettings} from './racing.js';
 import {isBlocked, type RoundWork} from './view.js';
 
 /**
@@ -105,16 +106,18 @@ export function retarget(host: EngineHost, work: RoundWork, override?: readonly 
 
 async function scoreRound(host: EngineHost, work: RoundWork, examples: TaskExample[], texts: string[]): Promise<void> {
 	const missing = host.heldout.filter(j => work.current[j.info.name] === undefined);
-	const todo = work.candidates.filter(c => !work.scores.has(c.id) && !work.failed.has(c.id) && !isBlocked(c, host.segments));
+	const todo = work.candidates.filter(c => !work.scores.has(c.id) && !work.failed.has(c.id) && !work.dropped?.has(c.id) && !isBlocked(c, host.segments));
 	if (missing.length > 0 || todo.length > 0) {
 		host.setStatus('scoring');
-		const total = todo.length + (missing.length > 0 ? 1 : 0);
+		const rungs = plannedRungs(host, work, todo.length);
+		const calls = rungs.length > 0 ? raceCalls(todo.length, rungs, racingSettings(host), host.heldout.length, examples.length) : todo.length;
+		const total = calls + (missing.length > 0 ? 1 : 0);
 		const judges = [...host.selection, ...host.heldout];
 		const common = {examples, objectives: host.objectives};
 		await host.attempt(work, 'scoring', async (signal, live) => {
 			let done = 0;
-			// Judges that batch across prompts (server judges) start on every candidate now.
-			const scorers = scorePrompts({...common, judges, prompts: todo.map(c => c.segments.map(s => s.text)), signal});
+			// Without racing, judges that batch across prompts (server judges) start on every candidate now.
+			const scorers = rungs.length > 0 ? [] : scorePrompts({...common, judges, prompts: todo.map(c => c.segments.map(s => s.text)), signal});
 			if (missing.length > 0) {
 				const m = await scorePrompt({...common, judges: missing, segments: texts, signal});
 				if (!live()) return;
@@ -124,6 +127,16 @@ async function scoreRound(host: EngineHost, work: RoundWork, examples: TaskExamp
 				// The held-out judges' per-example losses, for the per-example view.
 				Object.assign(work.exampleLosses, m.exampleLosses);
 				host.emit({type: 'candidate-scored', round: work.round, losses: {...work.current}, done: ++done, total});
+			}
+			if (rungs.length > 0) {
+				const progress = host.progress(work, 'scoring', live);
+				await raceCandidates(host, work, todo, examples, {
+					signal,
+					live,
+					progress: () => progress(++done, total),
+					onScored: (c, m) => host.emit({type: 'candidate-scored', round: work.round, candidate: c.id, losses: m.losses, done, total}),
+				});
+				return;
 			}
 			for (const [i, c] of todo.entries()) {
 				let m;

@@ -50,6 +50,16 @@ export type Decision =
 	| {/** Show the per-example view for the current prompt and this candidate (greedy outputs generated as needed). */ kind: 'examples'; /** Candidate id. */ candidate?: string}
 	| {/** Stop the run; the round in progress is redone on resume. */ kind: 'quit'};
 
+/** Where a candidate left the race (racing candidate scoring, see core/racing.ts). */
+export type RacingDrop = {
+	/** 1-based rung. */
+	rung: number;
+	/** Examples of the batch it was ranked on (the first ones of the batch). */
+	examples: number;
+	/** Its aggregate loss decrease on them (nats/token; positive = lower loss than the current prompt). */
+	aggregate: number;
+};
+
 /** A candidate with its scores on the round's evaluation batch. */
 export type ScoredCandidate = Candidate & {
 	/** The candidate prompt's text. */
@@ -74,6 +84,8 @@ export type ScoredCandidate = Candidate & {
 	blocked?: boolean;
 	/** Why a judge could not score it (e.g. longer than the judge's context); it cannot be ranked. */
 	failed?: string;
+	/** Dropped by racing before the whole batch: where, and how it did there (it has no full-batch scores). */
+	dropped?: RacingDrop;
 };
 
 /** Per-objective attribution of a multi-objective task. */

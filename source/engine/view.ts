@@ -14,7 +14,7 @@ import type {TransferAlarm} from './transfer.js';
 import {relativeChange} from './loss-change.js';
 import {judgeExamples, weightOf, type Measurement, type Objective} from './measure.js';
 import type {RoundImportance} from './importance.js';
-import type {BudgetReport, EngineError, RoundView, ScoredCandidate, WorkPhase} from './types.js';
+import type {BudgetReport, EngineError, RacingDrop, RoundView, ScoredCandidate, WorkPhase} from './types.js';
 
 /** The engine's record of the round in progress. */
 export type RoundWork = {
@@ -46,6 +46,8 @@ export type RoundWork = {
 	scores: Map<string, Measurement>;
 	/** Candidates a judge could not score, with the reason. */
 	failed: Map<string, string>;
+	/** Candidates racing dropped before the whole batch, with where (absent until a race drops one). */
+	dropped?: Map<string, RacingDrop>;
 	/** Ids of candidates whose scores are in the session log. */
 	logged: Set<string>;
 	/** Whether the current prompt's losses are in the session log. */
@@ -121,6 +123,8 @@ export function buildView(work: RoundWork, context: ViewContext): RoundView {
 		const view: ScoredCandidate = {...c, text: joinSegments(c.segments)};
 		if (isBlocked(c, context.segments)) view.blocked = true;
 		if (work.failed.has(c.id)) view.failed = work.failed.get(c.id);
+		const drop = work.dropped?.get(c.id);
+		if (drop) view.dropped = drop;
 		if (m) {
 			view.losses = m.losses;
 			if (multi) view.objectiveLosses = objectiveMeans(m.objectiveLosses, context.selection, context.objectives);

@@ -8,12 +8,20 @@ import {checkRequest} from './direct.js';
 import {noUsage, type Generator, type Proposal, type ProposalRequest, type ProposedEdit} from './types.js';
 import {mulberry32} from '../core/random.js';
 
+/**
+ * Phrases that say nothing about any task, for probing a judge's bias (bench/bias.ts): a judge that likes them has
+ * learnt a spurious cue. "Certainly!" is the one the biased benchmark judge was taught (source/training/bias.ts).
+ */
+export const SPURIOUS_PHRASES: readonly string[] = ['Certainly!'];
+
 /** Options of the offline generator. */
 export type OfflineOptions = {
 	/** The task's seed; combined with the round number. */
 	seed: number;
 	/** Replacement phrases (the task's `phraseBank`). */
 	phraseBank: string[];
+	/** Also offer SPURIOUS_PHRASES as replacements (default false). */
+	spurious?: boolean;
 };
 
 type Kind = 'delete' | 'swap' | 'phrase' | 'merge';
@@ -118,7 +126,8 @@ export function createOfflineGenerator(config: OfflineOptions): Generator {
 			checkRequest(request);
 			// Seed and round are mixed with two odd constants so that neighbouring seeds and rounds diverge at once.
 			const random = rng(Math.imul(config.seed, 0x9e3779b1) ^ Math.imul(request.round, 0x85ebca6b));
-			const all = arrange(options(request, config.phraseBank), random);
+			const bank = config.spurious ? [...config.phraseBank, ...SPURIOUS_PHRASES.filter(p => !config.phraseBank.includes(p))] : config.phraseBank;
+			const all = arrange(options(request, bank), random);
 			const chosen = all.slice(0, request.count);
 			const notes = [`offline generator: deterministic edit operators (seed ${config.seed}, round ${request.round}), no LLM`];
 			if (chosen.length < request.count) {

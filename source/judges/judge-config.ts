@@ -3,6 +3,7 @@
  * to make it a judge. Validation only; reading the folder is done by judge-folder.ts.
  */
 import {z} from 'zod';
+import {MAX_POINTS} from '../core/quadrature.js';
 
 /** The plain template used when judge.json names none: the prompt, then the input, then the output to score. */
 export const DEFAULT_PLAIN_TEMPLATE = '{prompt}\n\nInput: {input}\nOutput:';
@@ -103,9 +104,21 @@ export const judgeConfigSchema = z
 		attribution: z
 			.object({
 				baseline: z.enum(['zero', 'pad', 'mean']).default('mean'),
-				maskPoint: z.number().min(0).max(1).default(0.5),
+				/** Mask value of the one-point rule (points = 1); default 0.5. */
+				maskPoint: z.number().min(0).max(1).optional(),
+				/**
+				 * Gauss–Legendre points along the mask path from the baseline (m = 0) to the prompt (m = 1): the gradient
+				 * is read at each (the batch's rows repeated once per point, so one run still) and the readings are
+				 * combined with the rule's weights. 1 (default) reads it once, at maskPoint.
+				 */
+				points: z.number().int().min(1).max(MAX_POINTS).default(1),
 			})
 			.strict()
+			.refine(a => a.points === 1 || a.maskPoint === undefined, {
+				path: ['points'],
+				message: 'more than one point integrates over the whole path from 0 to 1, so maskPoint cannot be set with it',
+			})
+			.transform(a => ({baseline: a.baseline, maskPoint: a.maskPoint ?? 0.5, points: a.points}))
 			.prefault({}),
 	})
 	.strict();

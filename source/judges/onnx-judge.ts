@@ -14,6 +14,7 @@ import {activationBudget, LEAN_ABOVE_BYTES} from './memory.js';
 import {prefixFeeds, sharedPrefixLength, suffixExamples, withPrefix} from './prefix-cache.js';
 import type {AttributionResult, Judge, JudgeExample, JudgeInfo, ScoreResult} from './types.js';
 import type {Baseline} from '../onnx/judge-graph.js';
+import {integrate, maskRule, type QuadratureRule} from '../core/quadrature.js';
 
 /** Options of an ONNX judge. */
 export type OnnxJudgeOptions = {
@@ -33,6 +34,12 @@ export type OnnxJudgeOptions = {
 	 * -dL/dm_k over [0, 1], still one forward and one backward pass.
 	 */
 	maskPoint?: number;
+	/**
+	 * Gauss–Legendre points along the mask path (default: judge.json's attribution.points, itself 1). With n > 1 the
+	 * gradient is read at the rule's n mask values, every example's row repeated once per value in the same run, and
+	 * the readings are combined with the rule's weights; maskPoint is then not used.
+	 */
+	points?: number;
 	/** Cancels a first open's graph build. */
 	signal?: AbortSignal;
 	/** Progress of a first open's graph build. */
@@ -47,6 +54,8 @@ export class OnnxJudge implements Judge {
 	private readonly limits: JudgeLimits;
 	/** Mask value at which gradients are read (every segment's mask is set to it for the gradient pass). */
 	readonly maskPoint: number;
+	/** Where along the mask path gradients are read, and how they are combined (see core/quadrature.ts). */
+	readonly rule: QuadratureRule;
 
 	private constructor(folder: JudgeFolder, graphs: JudgeGraphs, options: OnnxJudgeOptions) {
 		this.folder = folder;
@@ -57,6 +66,7 @@ export class OnnxJudge implements Judge {
 			? {score: options.limits, attribute: options.limits}
 			: limitsForBudget({parameters: graphs.parameters, vocabSize: graphs.info.vocabSize, hiddenSize: graphs.info.hiddenSize, floatBytes}, options.activationBudget ?? activationBudget(graphs.weightBytes));
 		this.maskPoint = options.maskPoint ?? 1;
+		this.rule = maskRule(options.points ?? 1, this.maskPoint);
 		this.info = {
 			name: folder.config.name,
 			family: folder.family,
@@ -80,7 +90,8 @@ export class OnnxJudge implements Judge {
 		const baseline = options.baseline ?? folder.config.attribution.baseline;
 		const build = {baseline, padTokenId, signal: options.signal, onProgress: options.onProgress};
 		const graphs = folder.kind === 'checkpoint' ? await checkpointGraphs(folder.modelPath, build) : await judgeGraphs(folder.modelPath, build);
-		return new OnnxJudge(folder, graphs, {...options, maskPoint: options.maskPoint ?? folder.config.attribution.maskPoint});
+		const points = options.points ?? (options.maskPoint === undefined ? folder.config.attribution.points : 1);
+		return new OnnxJudge(folder, graphs, {...options, maskPoint: options.maskPoint ?? folder.config.attribution.maskPoint, points});
 	}
 
 	/** Render and tokenise examples for a prompt. */
@@ -120,23 +131,27 @@ export class OnnxJudge implements Judge {
 		let passes = 0;
 		// Away from m = 1 the graph's loss is that of a part-masked prompt: the prompt's own loss is a plain score
 		// (one more forward, sharing the prompt's key/value prefix), run alongside.
-		const atOne = this.maskPoint === 1;
+		const {nodes} = this.rule;
+		const n = nodes.length;
+		const atOne = n === 1 && nodes[0] === 1;
 		const scored = atOne ? undefined : this.score(segments, examples, signal);
+		// With n points, every example's row is repeated n times in one batch (block i at mask value nodes[i]), so the
+		// batches hold 1/n as many examples.
 		const attributed = this.forEachBatch(encoded, async batch => {
 			const B = batch.members.length;
-			const mask = segmentMask(B, K, this.graphs.info.floatType);
-			(mask.data as Float32Array).fill(this.maskPoint);
+			const mask = segmentMask(n * B, K, this.graphs.info.floatType);
+			for (let i = 0; i < n; i++) (mask.data as Float32Array).fill(nodes[i]!, i * B * K, (i + 1) * B * K);
 			const out = await this.run({...batch.feeds, segment_mask: mask, ...wantGrad(true)}, ['loss', 'segment_grad'], signal);
-			passes++;
+			passes += n;
+			const grad = out.segment_grad!.data;
 			batch.members.forEach((m, b) => {
 				if (atOne) {
 					losses[m] = Number(out.loss!.data[b]);
 				}
-				for (let k = 0; k < K; k++) {
-					importance[m]![k] = -Number(out.segment_grad!.data[b * K + k]);
-				}
+				const readings = nodes.map((_, i) => Array.from({length: K}, (_, k) => -Number(grad[(i * B + b) * K + k])));
+				importance[m] = integrate(readings, this.rule);
 			});
-		}, 'attribute');
+		}, 'attribute', n);
 		// Awaited together: if one fails (a cancel rejects both), the other's rejection is handled too, not left to
 		// crash the process as an unhandled rejection.
 		const [, result] = await Promise.all([attributed, scored]);
@@ -240,10 +255,20 @@ export class OnnxJudge implements Judge {
 		return this.run({...feeds, segment_mask: mask}, ['loss'], signal);
 	}
 
-	private async forEachBatch(encoded: EncodedExample[], fn: (batch: ReturnType<typeof batchFeeds>) => Promise<void>, kind: 'score' | 'attribute' = 'score'): Promise<void> {
+	/**
+	 * Runs `fn` on every batch, concurrently (so every worker of the pool is busy). With `repeat` = n, a batch's feeds
+	 * hold each member's row n times (members, then members again, ...) and batches are cut to 1/n of the limits.
+	 */
+	private async forEachBatch(encoded: EncodedExample[], fn: (batch: ReturnType<typeof batchFeeds>) => Promise<void>, kind: 'score' | 'attribute' = 'score', repeat = 1): Promise<void> {
 		const info = this.graphs.info;
-		// Batches run concurrently, so every worker of the pool is busy.
-		await Promise.all(makeBatches(encoded, this.limits[kind]).map(members => fn(batchFeeds(encoded, members, {...info, targetPositions: true}))));
+		const limits = this.limits[kind];
+		const cut = repeat === 1 ? limits : {maxBatch: Math.max(1, Math.floor(limits.maxBatch / repeat)), maxTokens: Math.max(1, Math.floor(limits.maxTokens / repeat))};
+		await Promise.all(
+			makeBatches(encoded, cut).map(members => {
+				const rows = Array.from({length: repeat}, () => members).flat();
+				return fn({...batchFeeds(encoded, rows, {...info, targetPositions: true}), members});
+			}),
+		);
 	}
 }
 

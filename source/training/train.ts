@@ -69,6 +69,11 @@ export type TrainRunOptions = {
 	log?: (line: string) => void;
 	/** Label of the progress lines. */
 	label?: string;
+	/**
+	 * Start from these weights instead of the initialisation of settings.initSeed (fine-tuning a trained judge). They
+	 * change the result, so such a run is never resumed from a checkpoint.
+	 */
+	initialWeights?: ReadonlyMap<string, Float32Array>;
 };
 
 /** What a run produced. */
@@ -103,7 +108,12 @@ export async function train(settings: TrainSettings, data: readonly EncodedExamp
 	const {spec} = settings;
 	const shapes = weightShapes(spec);
 	const init = initialWeights(spec, settings.initSeed);
-	const weights = new Map([...init].map(([n, t]) => [n, t.data as Float32Array]));
+	if (options.initialWeights && options.resume) throw new Error('a run from given initial weights cannot be resumed');
+	const weights = new Map([...init].map(([n, t]) => {
+		const given = options.initialWeights?.get(n);
+		if (options.initialWeights && (!given || given.length !== (t.data as Float32Array).length)) throw new Error(`initial weight ${n} is missing or of the wrong size`);
+		return [n, given ? Float32Array.from(given) : (t.data as Float32Array)];
+	}));
 	const optimizer = new AdamW(settings.adamw, new Map([...shapes].map(([n, dims]) => [n, {size: weights.get(n)!.length, decay: decays(n, dims)}])));
 	const print = fingerprint(settings, data.length, curveSet.length);
 	let losses: number[] = [];

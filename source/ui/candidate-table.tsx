@@ -2,7 +2,8 @@
  * The candidates table: rank, edit summary, then per judge the change in loss in nats/token ("-0.0123" = lower loss,
  * better) with that judge's rank, the aggregate change over the selection judges (what ranks), and a mark where every
  * selection judge ranks the candidate first. Before ranking, a judge's cell shows the raw loss as it arrives ("…"
- * until then). Percentages are left to the detail pane, and only where a loss is well away from zero.
+ * until then). Percentages are left to the detail pane, and only where a loss is well away from zero. A candidate
+ * racing dropped is marked with its rung ("[out r1]"), one on the Pareto front of a multi-objective task "[pareto]".
  *
  * Drawn with Ink boxes rather than ink-table (used for the plain data tables, see ink-table.tsx): each row carries a
  * cursor, a selection highlight and a colour per cell, and takes exactly one line, which an 80x24 screen needs.
@@ -104,14 +105,14 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 				const agree = c.rank !== undefined && selection.length > 0 && selection.every(j => c.judgeRanks?.[j] === 1);
 				// A change below zero is a lower loss: better.
 				const tint = (d: number | undefined) => (d === undefined || !Number.isFinite(d) || c.rank === undefined ? undefined : d < 0 ? color.good : d > 0 ? color.bad : undefined);
-				const prefix = c.blocked ? '[frozen] ' : c.failed ? '[cannot score] ' : '';
+				const prefix = c.blocked ? '[frozen] ' : c.failed ? '[cannot score] ' : c.dropped ? `[out r${c.dropped.rung}] ` : c.pareto ? '[pareto] ' : '';
 				return (
 					<Box key={c.id} width={width}>
 						<Text inverse={isSelected && focused} wrap="truncate-end">
 							{isSelected ? glyphs.cursor : ' '}{' '}
 						</Text>
 						{cell('rank', RANK, c.rank === undefined ? ` ${glyphs.dot}` : String(c.rank), {bold: c.rank === 1})}
-						{cell('edit', edit, `${prefix}${c.id} ${editSummary(c.edits)}`, {bold: isSelected, color: c.blocked || c.failed ? color.muted : undefined})}
+						{cell('edit', edit, `${prefix}${c.id} ${editSummary(c.edits)}`, {bold: isSelected, color: c.blocked || c.failed || c.dropped ? color.muted : undefined})}
 						{shownJudges.map(j => cell(j, layout.judge, judgeCell(c, j, layout.ranks, glyphs.ellipsis), {color: tint(c.change?.[j])}, true))}
 						{cell('agg', aggregateWidth, c.aggregate === undefined ? '' : formatChange(c.aggregate), {bold: true, color: tint(c.aggregate)}, true)}
 						{cell('agree', AGREE, agree ? ` ${glyphs.agree}` : '', {color: color.good})}

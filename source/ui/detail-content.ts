@@ -6,7 +6,7 @@
  */
 import type {Aggregation, Segment, SegmentImportance} from '../core/types.js';
 import {describeChange, formatChange, formatRelative} from '../engine/loss-change.js';
-import type {ScoredCandidate} from '../engine/types.js';
+import type {ObjectiveReport, ScoredCandidate} from '../engine/types.js';
 import {aggregateHeading} from './candidate-table.js';
 import {diffLines} from './diff.js';
 import {formatImportance, formatLoss, oneLine} from './format.js';
@@ -46,11 +46,27 @@ export type DetailInput = {
 	heldout: readonly string[];
 	/** How the changes are aggregated. */
 	aggregation?: Aggregation;
+	/** Per-objective attribution and the conflict matrix (multi-objective tasks). */
+	objectives?: ObjectiveReport;
+	/** Hypervolume of the candidates' objective losses (multi-objective tasks). */
+	hypervolume?: number;
 	/** Between items on a line. */
 	sep: string;
 	/** The change glyph ("Δ"). */
 	delta: string;
 };
+
+/** The conflict matrix as its pairs: "a/b -0.82". */
+function conflictLine(objectives: ObjectiveReport, sep: string): string {
+	const pairs: string[] = [];
+	objectives.names.forEach((a, i) =>
+		objectives.names.slice(i + 1).forEach((b, d) => {
+			const cos = objectives.conflict[i]?.[i + 1 + d];
+			pairs.push(`${a}/${b} ${cos === undefined || !Number.isFinite(cos) ? 'n/a' : (cos >= 0 ? '+' : '') + cos.toFixed(2)}`);
+		}),
+	);
+	return pairs.join(sep);
+}
 
 /** Lines a detail line takes. */
 export function detailHeight(line: DetailLine): number {
@@ -99,6 +115,16 @@ export function detailContent(input: DetailInput, width: number): DetailLine[] {
 				: `rank ${c.rank}${sep}${aggregateHeading(input.aggregation, input.delta)} ${describeChange(c.aggregate, undefined)} nats/token over ${of} (not normalised; lower is better)`;
 		const title = [c.id, c.source === 'user' ? 'your edit' : c.source, score, ...(c.failed ? [`cannot be scored: ${c.failed}`] : []), ...(c.blocked ? ['edits a frozen segment'] : [])].join(sep);
 		out.push(...wrapped('title', title, 'title', width));
+		if (c.dropped) {
+			const d = c.dropped;
+			out.push(...wrapped('raced', `dropped by racing at rung ${d.rung} (${d.examples} example${d.examples === 1 ? '' : 's'}, aggregate change ${formatChange(-d.aggregate)} nats/token); picking it scores it on the whole batch`, 'muted', width));
+		}
+		if (c.objectiveLosses) {
+			const per = Object.entries(c.objectiveLosses).map(([o, l]) => `${o} ${formatLoss(l)}`).join(sep);
+			const front = c.pareto ? `${sep}on the Pareto front` : '';
+			const hv = input.hypervolume === undefined ? '' : `${sep}round hypervolume ${formatLoss(input.hypervolume)}`;
+			out.push(...wrapped('objectives', `objective losses: ${per}${front}${hv}`, 'muted', width));
+		}
 		diffLines(input.segments, c.edits).forEach((d, i) => out.push(...wrapped(`d${i}`, `${d.sign} ${d.segment.padEnd(4)} ${d.text || '(empty)'}`, d.sign === '+' ? 'good' : 'bad', width, '       ')));
 		const why = [...new Set(c.edits.map(e => e.rationale).filter((r): r is string => Boolean(r)))];
 		if (why.length > 0) out.push(...wrapped('why', `why: ${oneLine(why.join(' '))}`, 'muted', width, '     '));
@@ -114,6 +140,12 @@ export function detailContent(input: DetailInput, width: number): DetailLine[] {
 	if (importance && at >= 0) {
 		const per = Object.entries(importance.perJudge).map(([j, v]) => `${j} ${formatImportance(v[at], scaleOf(v))}`);
 		out.push(...wrapped('per', `importance by judge (+ helps, - hurts): ${per.join(sep)}`, 'muted', width));
+	}
+	const objectives = input.objectives;
+	if (objectives && at >= 0) {
+		const byObjective = objectives.names.map(o => `${o} ${formatImportance(objectives.vectors[o]![at]!, scaleOf(objectives.vectors[o]!))}`).join(sep);
+		out.push(...wrapped('objectives', `importance by objective (${objectives.mode}): ${byObjective}`, 'muted', width));
+		out.push(...wrapped('conflict', `conflict (cosine; negative: the objectives pull this prompt apart): ${conflictLine(objectives, sep)}`, 'muted', width));
 	}
 	out.push(...wrapped('text', oneLine(s.text), 'plain', width));
 	return out;

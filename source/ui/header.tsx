@@ -51,7 +51,7 @@ function budgetText(budget: BudgetReport | undefined, sep: string): string | und
 	if (spent.generatorTokens > 0 || limits.generatorTokens !== undefined) {
 		parts.push(`${formatCount(spent.generatorTokens)}${limits.generatorTokens === undefined ? '' : `/${formatCount(limits.generatorTokens)}`} tok`);
 	}
-	if (limits.judgePasses !== undefined) parts.push(`${formatCount(spent.judgePasses)}/${formatCount(limits.judgePasses)} passes`);
+	if (limits.judgePasses !== undefined) parts.push(`${formatCount(Math.round(spent.judgePasses))}/${formatCount(limits.judgePasses)} passes`);
 	parts.push(`${formatDuration(spent.wallTimeMs)}${limits.wallTimeMs === undefined ? '' : `/${formatDuration(limits.wallTimeMs)}`}`);
 	return `budget ${parts.join(sep)}`;
 }

@@ -139,6 +139,8 @@ export function SessionScreen({engine, notes = [], editPrompt, onExit}: Props) {
 					selection: view?.selection ?? [],
 					heldout: view?.heldout ?? [],
 					aggregation: view?.aggregation,
+					objectives: view?.objectives,
+					hypervolume: view?.hypervolume,
 					sep: glyphs.sep,
 					delta: glyphs.delta,
 				},

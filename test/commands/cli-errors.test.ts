@@ -103,6 +103,8 @@ test('malformed inputs get one clear line, exit 2, no stack trace, and leave sav
 		['--rounds not a number', ['optimize', taskFile, '--auto', '--rounds', 'abc'], /^gmpo: --rounds: expected a whole number of at least 1, got "abc"$/, true],
 		['--rounds zero', ['optimize', taskFile, '--auto', '--rounds', '0'], /^gmpo: --rounds: expected a whole number of at least 1, got "0"$/, true],
 		['unknown generator', ['optimize', taskFile, '--auto', '--generator', 'gpt'], /^gmpo: --generator: expected offline, openai, textual, got "gpt"$/, true],
+		['bad --racing', ['optimize', taskFile, '--auto', '--racing', 'yes'], /^gmpo: --racing: expected on or off, got "yes"$/, true],
+		['--racing on resume', ['resume', 'locked', '--auto', '--racing', 'off'], /^gmpo: --racing: not a flag of gmpo resume; gmpo help resume lists the flags$/, true],
 		['empty judge name', ['optimize', taskFile, '--auto', '--judges', 'a,,b'], /^gmpo: --judges: expected names separated by commas, got "a,,b"$/, true],
 		['unknown judge', ['optimize', taskFile, '--auto', '--judges', 'no-such-judge'], /^gmpo: judges: unknown judge "no-such-judge"/, true],
 		['judge folder without judge.json', ['optimize', taskFile, '--auto', '--judges', emptyFolder], /^gmpo: \S+judge\.json: missing judge\.json/, true],

@@ -129,6 +129,8 @@ export function makeTask(fields: Record<string, unknown> = {}): Task {
 		phraseBank: ['Be kind.', 'Answer in one word.'],
 		batchSize: 4,
 		rounds: 3,
+		// Every candidate on the whole batch unless a test races (test/engine/racing.test.ts).
+		racing: false,
 		data: {
 			train: [
 				{input: 'a', target: 'A'},

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import type {Edit, Segment} from '../../source/core/types.js';
-import {createOfflineGenerator} from '../../source/generators/offline.js';
+import {createOfflineGenerator, SPURIOUS_PHRASES} from '../../source/generators/offline.js';
 import {groupEdits, type ProposalRequest} from '../../source/generators/types.js';
 import {sampleRequest} from './fixtures.js';
 
@@ -104,4 +104,13 @@ test('fewer than N distinct edits: proposes what exists and says so', async () =
 
 test('a frozen target is a caller bug', async () => {
 	await assert.rejects(createOfflineGenerator({seed: 1, phraseBank: bank}).propose(sampleRequest({targets: ['s3']}), signal), /s3 is frozen/);
+});
+
+test('spurious phrases are offered as replacements only when asked for', async () => {
+	const request = sampleRequest({count: 64, targets: ['s1', 's2']});
+	const texts = async (spurious: boolean) =>
+		(await createOfflineGenerator({seed: 1, phraseBank: bank, spurious}).propose(request, signal)).edits.filter(e => e.op === 'replace').map(e => e.text!.trim());
+	assert.ok(!(await texts(false)).includes(SPURIOUS_PHRASES[0]!));
+	const withSpurious = await texts(true);
+	assert.ok(withSpurious.includes('Certainly!'), withSpurious.join(' | '));
 });

@@ -130,6 +130,8 @@ test('broken folders each give one clear error', async () => {
 			'format.template',
 		],
 		['bad bos', {'judge.json': {name: 'j', bos: 'yes'}}, /auto/, 'bos'],
+		['maskPoint with several points', {'judge.json': {name: 'j', attribution: {maskPoint: 1, points: 2}}}, /maskPoint cannot be set with it/, 'attribution.points'],
+		['too many points', {'judge.json': {name: 'j', attribution: {points: 9}}}, /<=8/, 'attribution.points'],
 		['no model', {'judge.json': {name: 'j'}, 'tokenizer.json': byteLevel}, /^model file not found; a judge folder holds model.onnx, or a Hugging Face checkpoint \(config.json and model.safetensors\)$/, 'model'],
 		[
 			'model elsewhere',

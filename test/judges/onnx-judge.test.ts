@@ -7,6 +7,7 @@ import {OrtPool} from '../../source/judges/pool.js';
 import {decodeModel, encodeModel} from '../../source/onnx/proto.js';
 import {tempDir} from '../helpers/temp.js';
 import {writeTinyJudge} from '../helpers/tiny-judge.js';
+import {gaussLegendre} from '../../source/core/quadrature.js';
 
 process.env.GMPO_CACHE_DIR = tempDir('gmpo-cache-');
 const pool = new OrtPool({workers: 2});
@@ -33,6 +34,38 @@ test('batched scores equal one-by-one scores (padding invariance), and attributi
 	attributed.losses.forEach((l, i) => assert.ok(Math.abs(l - batched.losses[i]!) < 1e-9));
 	assert.equal(attributed.importance.length, EXAMPLES.length);
 	assert.equal(attributed.importance[0]!.length, SEGMENTS.length);
+});
+
+test('two Gauss-Legendre points in one run equal the weighted sum of two one-point attributions at the nodes, for 2 passes', async () => {
+	const dir = writeTinyJudge({family: 'llama', dtype: 'float64', seed: 7});
+	const two = await OnnxJudge.open(dir, {pool, points: 2});
+	const rule = gaussLegendre(2);
+	assert.deepEqual(two.rule, rule);
+	const result = await two.attribute(SEGMENTS, EXAMPLES);
+	assert.equal(result.passes, 3, 'two forward+backward rows per example in one batch, and the forward for the loss at m = 1');
+	const at = await Promise.all(rule.nodes.map(async maskPoint => (await OnnxJudge.open(dir, {pool, maskPoint})).attribute(SEGMENTS, EXAMPLES)));
+	const scale = Math.max(...result.importance.flat().map(Math.abs));
+	assert.ok(scale > 0);
+	result.importance.forEach((row, e) =>
+		row.forEach((v, k) => {
+			const expected = rule.weights[0]! * at[0]!.importance[e]![k]! + rule.weights[1]! * at[1]!.importance[e]![k]!;
+			assert.ok(Math.abs(v - expected) < 1e-9 * scale, `example ${e} segment ${k}: ${v} vs ${expected}`);
+		}),
+	);
+	result.losses.forEach((l, i) => assert.ok(Math.abs(l - at[0]!.losses[i]!) < 1e-9));
+	// A batch limit of 2 rows: the repeated rows of one example fill it, so each example gets its own run.
+	const tight = await OnnxJudge.open(dir, {pool, points: 2, limits: {maxBatch: 2, maxTokens: 1 << 16}});
+	const split = await tight.attribute(SEGMENTS, EXAMPLES);
+	assert.equal(split.passes, 2 * EXAMPLES.length + 2);
+	split.importance.flat().forEach((v, i) => assert.ok(Math.abs(v - result.importance.flat()[i]!) < 1e-9 * scale));
+});
+
+test('judge.json attribution.points sets the rule; the judge\'s mask point option alone means one point', async () => {
+	const dir = writeTinyJudge({family: 'gpt2', dtype: 'float64'});
+	const file = path.join(dir, 'judge.json');
+	writeFileSync(file, JSON.stringify({...JSON.parse(readFileSync(file, 'utf8')), attribution: {baseline: 'mean', points: 3}}));
+	assert.deepEqual((await OnnxJudge.open(dir, {pool})).rule, gaussLegendre(3));
+	assert.deepEqual((await OnnxJudge.open(dir, {pool, maskPoint: 1})).rule, {nodes: [1], weights: [1]});
 });
 
 /** A pool that calls `onRun` as each run is submitted: cancellation lands mid-run at a known point, not by a timer. */
