@@ -301,7 +301,7 @@ function maskEmbedding(b: GraphBuilder, hidden: string, scale: string, embedding
 		let base: string;
 		if (baseline === 'pad') {
 			if (options.padTokenId === undefined) {
-				throw new JudgeGraphError('baseline "pad" needs the pad token id');
+				throw new JudgeGraphError('the attribution baseline "pad" needs a pad token, and the tokenizer files name none (tokenizer_config.json pad_token): use baseline "mean" or "zero"');
 			}
 			base = b.op('Gather', [table, b.int64s([options.padTokenId])], {axis: attr.int(0)});
 		} else {
