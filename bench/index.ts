@@ -23,7 +23,8 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const names = args.filter(a => !a.startsWith('--'));
+// A flag's value (--size 1b) is not a benchmark name.
+const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--size');
 const unknown = names.filter(n => !(n in BENCHES));
 if (unknown.length > 0) {
 	process.stderr.write(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${Object.keys(BENCHES).join(', ')}\n`);

@@ -55,7 +55,7 @@ export function machine(): string {
  * Print the tables and the RESULT line, and record them in BENCHMARKS.md (quick runs print only: the file holds
  * full runs).
  */
-export function report(name: string, title: string, tables: {heading?: string; table: Table}[], result: Record<string, unknown>, options: {quick: boolean; notes?: string[]}): void {
+export function report(name: string, title: string, tables: {heading?: string; table: Table}[], result: Record<string, unknown>, options: {quick: boolean; notes?: string[]; command?: string}): void {
 	const body = tables.map(t => `${t.heading ? `${t.heading}\n\n` : ''}${markdownTable(t.table)}`).join('\n\n');
 	process.stdout.write(`\n${title}\n\n${body}\n\n`);
 	for (const note of options.notes ?? []) {
@@ -69,7 +69,7 @@ export function report(name: string, title: string, tables: {heading?: string; t
 			`<!-- bench:${name} -->`,
 			`## ${title}`,
 			'',
-			`Command: \`npm run bench -- ${name}\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Bundled judges: ${judgesFingerprint()}.`,
+			`Command: \`${options.command ?? `npm run bench -- ${name}`}\`. Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Bundled judges: ${judgesFingerprint()}.`,
 			'',
 			body,
 			'',

@@ -7,6 +7,7 @@
  * target token, 0 elsewhere, so loss[b] is the mean token cross-entropy of the target.
  */
 import type {DType, Tensor} from '../onnx/ir.js';
+import {idData, pastDims, type CausalLmInterface, type PastInput} from '../onnx/judge-graph.js';
 
 /** One example as token ids. */
 export type EncodedExample = {
@@ -90,15 +91,14 @@ export function makeBatches(examples: readonly EncodedExample[], limits: BatchLi
 	return batches;
 }
 
-/** The feeds of one batch. `floatType` is the judge graph's float type. */
 /** What the judge graph takes besides the token ids. */
 export type GraphInputs = {
 	/** The graph's float type. */
 	floatType: DType;
-	/** past_key_values.* inputs, fed as zero-length tensors. */
-	pastInputs: readonly {name: string; dtype: DType; heads: number; headDim: number}[];
-	/** Whether the graph takes position_ids. */
-	hasPositionIds: boolean;
+	/** Past key/value inputs, fed as zero-length tensors. */
+	pastInputs: readonly PastInput[];
+	/** Element types of the integer inputs (which of position_ids and token_type_ids the graph takes). */
+	idTypes: CausalLmInterface['idTypes'];
 	/** Whether the head runs only at target positions (target_positions, target_ids, target_weight are [B,K]). */
 	targetPositions: boolean;
 };
@@ -135,22 +135,32 @@ export function batchFeeds(examples: readonly EncodedExample[], members: readonl
 			}
 		}
 	});
+	const {idTypes} = inputs;
 	const feeds: Record<string, Tensor> = {
-		input_ids: {dtype: 'int64', dims: [B, T], data: ids},
-		attention_mask: {dtype: 'int64', dims: [B, T], data: mask},
+		input_ids: idTensor(idTypes.input_ids, [B, T], ids),
+		attention_mask: idTensor(idTypes.attention_mask, [B, T], mask),
 		segment_ids: {dtype: 'int64', dims: [B, T], data: segmentIds},
 		...(inputs.targetPositions ? compactTargets(examples, members, floatType) : {
 			target_ids: {dtype: 'int64', dims: [B, T], data: targets},
 			target_weight: {dtype: floatType, dims: [B, T], data: weights},
 		}),
 	};
-	if (inputs.hasPositionIds) {
-		feeds.position_ids = {dtype: 'int64', dims: [B, T], data: positions};
+	if (idTypes.position_ids) {
+		feeds.position_ids = idTensor(idTypes.position_ids, [B, T], positions);
+	}
+	if (idTypes.token_type_ids) {
+		// One sequence: every token of type 0, as a tokenizer returns token_type_ids for a single text.
+		feeds.token_type_ids = idTensor(idTypes.token_type_ids, [B, T], new BigInt64Array(B * T));
 	}
 	for (const p of pastInputs) {
-		feeds[p.name] = {dtype: p.dtype, dims: [B, p.heads, 0, p.headDim], data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
+		feeds[p.name] = {dtype: p.dtype, dims: pastDims(p, B), data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
 	}
 	return {members: [...members], length: T, feeds};
+}
+
+/** An integer input of the source model, int64 or int32 as the model declares it. */
+export function idTensor(dtype: 'int64' | 'int32', dims: number[], values: BigInt64Array): Tensor {
+	return {dtype, dims, data: idData(dtype, values)};
 }
 
 /** target_positions, target_ids and target_weight as [B,K]: only the positions that predict a target token. */

@@ -27,13 +27,14 @@ import {isFloat, sizeOf, type Model} from '../onnx/ir.js';
 import {matmulsToGemm} from '../onnx/gemm-weights.js';
 import {buildLossGraph, inspectCausalLm, JudgeGraphError, probeFeeds, removeDeadNodes, type Baseline, type CausalLmInterface} from '../onnx/judge-graph.js';
 import {locationUnder, readModel, tensorBytes, writeModelExternal} from '../onnx/model-file.js';
+import {exposeEmbeddingLookup} from '../onnx/rules/contrib.js';
 import {unifiedGraph, type ExtraOutput} from '../onnx/unified-graph.js';
 import {loadCheckpoint} from '../hf/checkpoint.js';
 import {fingerprint, fingerprintKey, type Fingerprint} from './fingerprint.js';
 import {poolProbeRunner} from './probe.js';
 
 /** Bump when the surgery, the autodiff or the cache layout changes what they write, so entries are rebuilt. */
-const CACHE_VERSION = 5;
+const CACHE_VERSION = 6;
 
 /** Bytes of tensors made in memory that a graph referencing its weights in place may still hold inline. */
 const FOREIGN_INLINE_BYTES = 64 * 2 ** 20;
@@ -154,7 +155,7 @@ export async function checkpointGraphs(dir: string, options: JudgeGraphsOptions 
 		.sort()
 		.map(name => path.join(root, name));
 	// The graph is gmpo's own build: its structure is part of the key, so a change in a builder is a new entry.
-	return graphsOf(checkpoint.model, files, root, {...options, structure: structureHash(checkpoint.model)});
+	return graphsOf(checkpoint.model, files, root, {...options, structure: structureHash(checkpoint.model), modelFile: root});
 }
 
 /** A hash of a model's structure: nodes, attributes, and the names, types and shapes of its initializers. */
@@ -167,20 +168,35 @@ function structureHash(model: Model): string {
 	return hash.digest('hex');
 }
 
+/** What graphsOf needs besides JudgeGraphsOptions. */
+type SourceOptions = JudgeGraphsOptions & {
+	/** A hash of the model's structure, when the graph is gmpo's own build (part of the key). */
+	structure?: string;
+	/** The file (or checkpoint folder) an error about the model names (default: the first source). */
+	modelFile?: string;
+};
+
 /**
  * The cached graph of a model already in memory (weights as lazy tensors): `sources` are the files it was read
- * from, `home` the folder whose files may be referenced in place.
+ * from, `home` the folder whose files may be referenced in place. A model the surgery cannot use (JudgeGraphError,
+ * from inspecting it or from building its loss graph) is a UserError naming the model file.
  */
-export async function graphsOf(model: Model, sources: string[], home: string, options: JudgeGraphsOptions & {structure?: string}): Promise<JudgeGraphs> {
-	let info: CausalLmInterface;
+export async function graphsOf(model: Model, sources: string[], home: string, options: SourceOptions): Promise<JudgeGraphs> {
 	try {
-		info = inspectCausalLm(model);
+		return await cachedGraphs(model, sources, home, options);
 	} catch (error) {
 		if (error instanceof JudgeGraphError) {
-			throw new UserError(error.message, {file: sources[0]});
+			throw new UserError(error.message, {file: options.modelFile ?? sources[0]});
 		}
 		throw error;
 	}
+}
+
+async function cachedGraphs(model: Model, sources: string[], home: string, options: SourceOptions): Promise<JudgeGraphs> {
+	// An embedding fused into one node (EmbedLayerNormalization, onnxruntime's GPT-2 exports) hides the token lookup
+	// the surgery masks: it becomes primitives first. The rewrite depends on the model file only, so the key holds.
+	exposeEmbeddingLookup(model);
+	const info: CausalLmInterface = inspectCausalLm(model);
 	const prints = sources.map(fingerprint);
 	const baseline = options.baseline ?? 'zero';
 	const key = createHash('sha256')
@@ -305,8 +321,11 @@ async function build(source: Model, info: CausalLmInterface, context: BuildConte
 	}
 	signal?.throwIfAborted();
 	const produced = new Set(loss.graph.nodes.flatMap(n => n.outputs));
+	// The shared-prefix pass feeds present.* back as past_key_values.*; packed past_N inputs are not shared (the
+	// judge then scores every token of every example).
 	const presents = info.pastInputs.map(p => p.name.replace(/^past_key_values\./, 'present.'));
-	const presentOutputs = info.hasPositionIds && presents.length > 0 && presents.every(p => produced.has(p)) ? presents : [];
+	const separate = info.pastInputs.every(p => !p.packed);
+	const presentOutputs = separate && info.hasPositionIds && presents.length > 0 && presents.every(p => produced.has(p)) ? presents : [];
 	const extra: ExtraOutput[] = [{name: 'target_logits', dtype: info.floatType}, ...presentOutputs.map(name => ({name, dtype: info.floatType}))];
 	const unified = unifiedGraph(loss, attribution, info.floatType, extra);
 	onProgress?.({phase: 'writing'});

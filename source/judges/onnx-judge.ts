@@ -5,6 +5,8 @@
  * Leave-one-out here masks a segment's embeddings to the baseline (m_k = 0), the exact quantity whose first-order
  * estimate the gradient gives, on the same tokenisation; so the two are directly comparable.
  */
+import path from 'node:path';
+import {UserError} from '../errors.js';
 import type {Tensor} from '../onnx/ir.js';
 import {batchFeeds, limitsForBudget, makeBatches, segmentMask, type BatchLimits, type EncodedExample, type JudgeLimits} from './batching.js';
 import {encodeExample, loadJudgeFolder, type JudgeFolder} from './judge-folder.js';
@@ -90,6 +92,7 @@ export class OnnxJudge implements Judge {
 		const baseline = options.baseline ?? folder.config.attribution.baseline;
 		const build = {baseline, padTokenId, signal: options.signal, onProgress: options.onProgress};
 		const graphs = folder.kind === 'checkpoint' ? await checkpointGraphs(folder.modelPath, build) : await judgeGraphs(folder.modelPath, build);
+		checkVocabulary(folder, graphs.info.vocabSize);
 		const points = options.points ?? (options.maskPoint === undefined ? folder.config.attribution.points : 1);
 		return new OnnxJudge(folder, graphs, {...options, maskPoint: options.maskPoint ?? folder.config.attribution.maskPoint, points});
 	}
@@ -268,6 +271,21 @@ export class OnnxJudge implements Judge {
 				const rows = Array.from({length: repeat}, () => members).flat();
 				return fn({...batchFeeds(encoded, rows, {...info, targetPositions: true}), members});
 			}),
+		);
+	}
+}
+
+/**
+ * A tokenizer with more ids than the model has embedding rows would feed ids past the end of the table (onnxruntime:
+ * "indices element out of data bounds"): refused at open. Fewer ids is normal (tables are padded to a round size).
+ */
+function checkVocabulary(folder: JudgeFolder, modelVocab: number): void {
+	const tokenizerVocab = folder.tokenizer.vocabSize;
+	if (tokenizerVocab > modelVocab) {
+		throw new UserError(
+			`judge "${folder.config.name}": the tokenizer (${path.basename(folder.tokenizerPath)}) has ${tokenizerVocab} ids, more than the model's vocabulary of ${modelVocab}; ` +
+				'the tokenizer must be the one the model was trained with',
+			{file: folder.dir},
 		);
 	}
 }

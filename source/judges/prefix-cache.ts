@@ -9,8 +9,8 @@
  * Only for scoring with every segment kept: attribution and leave-one-out change the prompt's embeddings.
  */
 import type {Tensor, TensorArray} from '../onnx/ir.js';
-import type {CausalLmInterface} from '../onnx/judge-graph.js';
-import type {EncodedExample} from './batching.js';
+import {pastDims, type CausalLmInterface} from '../onnx/judge-graph.js';
+import {idTensor, type EncodedExample} from './batching.js';
 
 /** Fewest shared tokens worth a separate prefix run. */
 const MIN_PREFIX = 8;
@@ -47,29 +47,39 @@ export function suffixExamples(encoded: readonly EncodedExample[], length: numbe
 export function prefixFeeds(ids: readonly number[], info: CausalLmInterface): Record<string, Tensor> {
 	const n = ids.length;
 	const Float = info.floatType === 'float64' ? Float64Array : Float32Array;
+	const {idTypes} = info;
 	const feeds: Record<string, Tensor> = {
-		input_ids: {dtype: 'int64', dims: [1, n], data: BigInt64Array.from(ids, BigInt)},
-		attention_mask: {dtype: 'int64', dims: [1, n], data: new BigInt64Array(n).fill(1n)},
-		position_ids: {dtype: 'int64', dims: [1, n], data: BigInt64Array.from({length: n}, (_, i) => BigInt(i))},
+		input_ids: idTensor(idTypes.input_ids, [1, n], BigInt64Array.from(ids, BigInt)),
+		attention_mask: idTensor(idTypes.attention_mask, [1, n], new BigInt64Array(n).fill(1n)),
+		position_ids: idTensor(idTypes.position_ids ?? 'int64', [1, n], BigInt64Array.from({length: n}, (_, i) => BigInt(i))),
 		segment_mask: {dtype: info.floatType, dims: [1, 1], data: new Float(1).fill(1)},
 		segment_ids: {dtype: 'int64', dims: [1, n], data: new BigInt64Array(n).fill(-1n)},
 		target_positions: {dtype: 'int64', dims: [1, 1], data: new BigInt64Array(1)},
 		target_ids: {dtype: 'int64', dims: [1, 1], data: new BigInt64Array(1)},
 		target_weight: {dtype: info.floatType, dims: [1, 1], data: new Float(1)},
 	};
+	if (idTypes.token_type_ids) {
+		feeds.token_type_ids = idTensor(idTypes.token_type_ids, [1, n], new BigInt64Array(n));
+	}
 	for (const p of info.pastInputs) {
-		feeds[p.name] = {dtype: p.dtype, dims: [1, p.heads, 0, p.headDim], data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
+		feeds[p.name] = {dtype: p.dtype, dims: pastDims(p, 1), data: new (p.dtype === 'float64' ? Float64Array : Float32Array)(0)};
 	}
 	return feeds;
 }
 
+/** The elements of an integer tensor as int64, whichever of int32 and int64 it holds. */
+function int64s(t: Tensor): BigInt64Array {
+	return t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(t.data as Int32Array, BigInt);
+}
+
 /**
  * A suffix batch's feeds with the prefix in front: the prefix's keys and values repeated for every row as past,
- * the attention mask widened by the prefix (all ones), positions shifted by its length.
+ * the attention mask widened by the prefix (all ones), positions shifted by its length. Only for separate
+ * past_key_values.* inputs (a judge with packed past inputs has no present outputs to share, so no prefix run).
  */
 export function withPrefix(feeds: Record<string, Tensor>, present: Record<string, Tensor>, length: number, info: CausalLmInterface): Record<string, Tensor> {
 	const [B, T] = feeds.input_ids!.dims as [number, number];
-	const mask = feeds.attention_mask!.data as BigInt64Array;
+	const mask = int64s(feeds.attention_mask!);
 	const wide = new BigInt64Array(B * (length + T));
 	for (let b = 0; b < B; b++) {
 		wide.fill(1n, b * (length + T), b * (length + T) + length);
@@ -77,8 +87,8 @@ export function withPrefix(feeds: Record<string, Tensor>, present: Record<string
 	}
 	const out: Record<string, Tensor> = {
 		...feeds,
-		attention_mask: {dtype: 'int64', dims: [B, length + T], data: wide},
-		position_ids: {dtype: 'int64', dims: [B, T], data: (feeds.position_ids!.data as BigInt64Array).map(x => x + BigInt(length))},
+		attention_mask: idTensor(info.idTypes.attention_mask, [B, length + T], wide),
+		position_ids: idTensor(info.idTypes.position_ids ?? 'int64', [B, T], int64s(feeds.position_ids!).map(x => x + BigInt(length))),
 	};
 	for (const p of info.pastInputs) {
 		const one = present[p.name.replace(/^past_key_values\./, 'present.')]!.data as Float32Array | Float64Array;
@@ -86,7 +96,7 @@ export function withPrefix(feeds: Record<string, Tensor>, present: Record<string
 		for (let b = 0; b < B; b++) {
 			all.set(one, b * one.length);
 		}
-		out[p.name] = {dtype: p.dtype, dims: [B, p.heads, length, p.headDim], data: all as TensorArray};
+		out[p.name] = {dtype: p.dtype, dims: pastDims(p, B, length), data: all as TensorArray};
 	}
 	return out;
 }

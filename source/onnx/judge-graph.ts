@@ -13,7 +13,7 @@
  */
 import {buildGradientModel} from './gradient.js';
 import {GraphBuilder} from './graph-builder.js';
-import {attr, cloneModel, defaultOpset, type DType, type Model, type Node} from './ir.js';
+import {attr, cloneModel, defaultOpset, type DType, type Model, type Node, type ValueInfo} from './ir.js';
 import {ortTensor, type Feeds} from './ort.js';
 import type {ProbeRunner} from './shapes.js';
 import {consumerMap, producerMap} from './topo.js';
@@ -34,12 +34,34 @@ export type JudgeGraphOptions = {
 	targetPositions?: boolean;
 };
 
+/** Element type of an integer input the judge feeds: int64 (Optimum exports) or int32 (onnxruntime-genai exports). */
+export type IdType = 'int64' | 'int32';
+
+/** A past key/value input, fed as a zero-length tensor (see pastDims). */
+export type PastInput = {
+	/** Input name: past_key_values.<layer>.key|value, or past_<layer> when packed. */
+	name: string;
+	/** Float type of the cache. */
+	dtype: DType;
+	/** Key/value heads. */
+	heads: number;
+	/** Width of a head. */
+	headDim: number;
+	/** Keys and values in one input [2, batch, heads, past, head_dim] (onnxruntime's GPT-2 exports), not two. */
+	packed?: boolean;
+};
+
 /** What the surgery found in the source graph. */
 export type CausalLmInterface = {
 	/** Whether the graph takes position_ids. */
 	hasPositionIds: boolean;
-	/** past_key_values.* inputs with the [heads, head_dim] the judge must feed as zero-length tensors. */
-	pastInputs: {name: string; dtype: DType; heads: number; headDim: number}[];
+	/**
+	 * Element type of each integer input the judge feeds: input_ids and attention_mask always, position_ids and
+	 * token_type_ids (fed as zeros, as a tokenizer returns them for one sequence) when the graph takes them.
+	 */
+	idTypes: {input_ids: IdType; attention_mask: IdType; position_ids?: IdType; token_type_ids?: IdType};
+	/** Past key/value inputs (past_key_values.* or packed past_N) the judge feeds as zero-length tensors. */
+	pastInputs: PastInput[];
 	/** Float type of the logits (and so of the mask and weights). */
 	floatType: DType;
 	/** Name of the token-embedding Gather node. */
@@ -60,6 +82,9 @@ export class JudgeGraphError extends Error {
 
 const PASS_THROUGH = new Set(['Reshape', 'Cast', 'Identity', 'Unsqueeze', 'Squeeze', 'Flatten']);
 
+/** Integer inputs gmpo feeds, besides the past key/value inputs. */
+const ID_INPUTS = ['input_ids', 'attention_mask', 'position_ids', 'token_type_ids'] as const;
+
 /** Check the causal-LM interface and find the token-embedding lookup. */
 export function inspectCausalLm(model: Model): CausalLmInterface {
 	const g = model.graph;
@@ -72,6 +97,25 @@ export function inspectCausalLm(model: Model): CausalLmInterface {
 	const logits = g.outputs.find(o => o.name === 'logits');
 	if (!logits) {
 		throw new JudgeGraphError(`the model has no "logits" output (outputs: ${g.outputs.map(o => o.name).join(', ')}); a causal-LM export is expected`);
+	}
+	const idTypes: Partial<Record<(typeof ID_INPUTS)[number], IdType>> = {};
+	const pastInputs: PastInput[] = [];
+	for (const v of g.inputs) {
+		// An input with an initializer of its name has a default value: nothing needs to be fed.
+		if (g.initializers.has(v.name)) {
+			continue;
+		}
+		const id = ID_INPUTS.find(n => n === v.name);
+		if (id) {
+			if (v.dtype !== 'int64' && v.dtype !== 'int32') {
+				throw new JudgeGraphError(`input "${v.name}" is ${v.dtype}; an int64 or int32 input is expected`);
+			}
+			idTypes[id] = v.dtype;
+		} else if (v.name.startsWith('past_key_values.') || /^past_\d+$/.test(v.name)) {
+			pastInputs.push(pastInput(v));
+		} else {
+			throw new JudgeGraphError(cannotFeed(v));
+		}
 	}
 	const producers = producerMap(g);
 	const fromInputIds = (name: string): boolean => {
@@ -92,23 +136,43 @@ export function inspectCausalLm(model: Model): CausalLmInterface {
 		throw new JudgeGraphError('no token-embedding lookup found (a Gather of a [vocab, hidden] initializer by input_ids)');
 	}
 	const table = g.initializers.get(embedding.inputs[0]!)!;
-	const pastInputs = g.inputs
-		.filter(v => v.name.startsWith('past_key_values.'))
-		.map(v => {
-			const [, heads, , headDim] = v.shape ?? [];
-			if (typeof heads !== 'number' || typeof headDim !== 'number') {
-				throw new JudgeGraphError(`input ${v.name} must declare static head and head_dim sizes, got [${(v.shape ?? []).join(', ')}]`);
-			}
-			return {name: v.name, dtype: v.dtype, heads, headDim};
-		});
 	return {
-		hasPositionIds: inputs.has('position_ids'),
+		hasPositionIds: idTypes.position_ids !== undefined,
+		idTypes: {...idTypes, input_ids: idTypes.input_ids!, attention_mask: idTypes.attention_mask!},
 		pastInputs,
 		floatType: logits.dtype,
 		embeddingNode: embedding.name,
 		vocabSize: table.dims[0]!,
 		hiddenSize: table.dims[1]!,
 	};
+}
+
+/** A past input: past_key_values.* [batch, heads, past, head_dim], or past_N [2, batch, heads, past, head_dim]. */
+function pastInput(v: ValueInfo): PastInput {
+	const shape = v.shape ?? [];
+	const packed = !v.name.startsWith('past_key_values.');
+	const [heads, headDim] = packed ? [shape[2], shape[4]] : [shape[1], shape[3]];
+	const rank = packed ? 5 : 4;
+	if (shape.length !== rank || typeof heads !== 'number' || typeof headDim !== 'number' || (packed && shape[0] !== 2)) {
+		const expected = packed ? '[2, batch, heads, past, head_dim]' : '[batch, heads, past, head_dim]';
+		throw new JudgeGraphError(`input "${v.name}" must be ${expected} with static heads and head_dim, got [${shape.join(', ')}]`);
+	}
+	return {name: v.name, dtype: v.dtype, heads, headDim, ...(packed ? {packed: true} : {})};
+}
+
+/** The one line for a required input the judge cannot feed. */
+function cannotFeed(v: ValueInfo): string {
+	const what = `the model requires input "${v.name}" (${v.dtype} [${(v.shape ?? []).join(', ')}]), which gmpo cannot feed`;
+	const feeds = 'gmpo feeds input_ids, attention_mask, position_ids, token_type_ids (zeros) and empty past_key_values.* or past_N';
+	if (v.name === 'use_cache_branch') {
+		return `${what}: this is Optimum's merged decoder; use its decoder_model.onnx, or export with --no-post-process`;
+	}
+	return `${what} (${feeds}); export the model without it`;
+}
+
+/** Dimensions of a zero-length past input for `batch` rows (or of a `past`-long one). */
+export function pastDims(p: PastInput, batch: number, past = 0): number[] {
+	return p.packed ? [2, batch, p.heads, past, p.headDim] : [batch, p.heads, past, p.headDim];
 }
 
 /** The judge graph computing `loss` only (scoring). */
@@ -235,7 +299,7 @@ function maskEmbedding(b: GraphBuilder, hidden: string, scale: string, embedding
 		let base: string;
 		if (baseline === 'pad') {
 			if (options.padTokenId === undefined) {
-				throw new JudgeGraphError('baseline "pad" needs the pad token id');
+				throw new JudgeGraphError('the attribution baseline "pad" needs a pad token, and the tokenizer files name none (tokenizer_config.json pad_token): use baseline "mean" or "zero"');
 			}
 			base = b.op('Gather', [table, b.int64s([options.padTokenId])], {axis: attr.int(0)});
 		} else {
@@ -246,6 +310,11 @@ function maskEmbedding(b: GraphBuilder, hidden: string, scale: string, embedding
 	}
 	const nodes = new Set(b.graph.nodes.slice(first).map(n => n.name));
 	return {output, nodes};
+}
+
+/** Integer ids as the input's element type wants them (int32 inputs get an Int32Array). */
+export function idData(dtype: IdType, values: BigInt64Array): BigInt64Array | Int32Array {
+	return dtype === 'int32' ? Int32Array.from(values, Number) : values;
 }
 
 /** Feeds at a given size, for the shape probe of the gradient pipeline (K = targets per row with target positions). */
@@ -262,19 +331,23 @@ export function probeFeeds(info: CausalLmInterface, batch: number, length: numbe
 		segIds[i] = BigInt((i % (segments + 1)) - 1);
 		positions[i] = BigInt(i % length);
 	}
+	const id = (name: keyof CausalLmInterface['idTypes'], values: BigInt64Array) => ortTensor(info.idTypes[name]!, idData(info.idTypes[name]!, values), [batch, length]);
 	const feeds: Feeds = {
-		input_ids: ortTensor('int64', ids, [batch, length]),
-		attention_mask: ortTensor('int64', new BigInt64Array(n).fill(1n), [batch, length]),
+		input_ids: id('input_ids', ids),
+		attention_mask: id('attention_mask', new BigInt64Array(n).fill(1n)),
 		segment_mask: ortTensor(info.floatType, new floats(batch * segments).fill(1), [batch, segments]),
 		segment_ids: ortTensor('int64', segIds, [batch, length]),
 		target_ids: ortTensor('int64', targets, [batch, length]),
 		target_weight: ortTensor(info.floatType, new floats(n).fill(1 / length), [batch, length]),
 	};
-	if (info.hasPositionIds) {
-		feeds.position_ids = ortTensor('int64', positions, [batch, length]);
+	if (info.idTypes.position_ids) {
+		feeds.position_ids = id('position_ids', positions);
+	}
+	if (info.idTypes.token_type_ids) {
+		feeds.token_type_ids = id('token_type_ids', new BigInt64Array(n));
 	}
 	for (const p of info.pastInputs) {
-		feeds[p.name] = ortTensor(p.dtype, new (p.dtype === 'float64' ? Float64Array : Float32Array)(0), [batch, p.heads, 0, p.headDim]);
+		feeds[p.name] = ortTensor(p.dtype, new (p.dtype === 'float64' ? Float64Array : Float32Array)(0), pastDims(p, batch));
 	}
 	if (targetCount !== undefined) {
 		const k = batch * targetCount;
