@@ -24,7 +24,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 // A flag's value (--size 1b) is not a benchmark name.
-const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--size');
+const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--size' && args[i - 1] !== '--shape');
 const unknown = names.filter(n => !(n in BENCHES));
 if (unknown.length > 0) {
 	process.stderr.write(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${Object.keys(BENCHES).join(', ')}\n`);

@@ -1,7 +1,7 @@
 /**
  * One measurement of `npm run bench -- real-size`, in a process of its own so that its peak memory is its alone:
  *
- *   tsx bench/real-size-child.ts judge <judge-dir> <task.json>   cached open, then warm score and attribution times
+ *   tsx bench/real-size-child.ts judge <judge-dir> <task.json>   cached open (and to the first score: the session made), then warm score and attribution times
  *   tsx bench/real-size-child.ts bare <judge-dir> <task.json>    a bare onnxruntime forward to logits of model.onnx
  *   tsx bench/real-size-child.ts tjs <judge-dir> <task.json>     the same forward through transformers.js
  *
@@ -50,10 +50,13 @@ if (mode === 'judge') {
 		const t = performance.now();
 		const judge = await OnnxJudge.openFolder(folder, {pool});
 		const open = (performance.now() - t) / 1000;
+		// Ready: opened and its session created, i.e. the first score of one example done.
+		await judge.score(segments, examples.slice(0, 1));
+		const ready = (performance.now() - t) / 1000;
 		const score = await timed(() => judge.score(segments, examples));
 		const attribute = await timed(() => judge.attribute(segments, examples));
 		const encoded = await judge.encode(segments, examples);
-		process.stdout.write(`${JSON.stringify({open, score, attribute, tokens: encoded.reduce((s, e) => s + e.ids.length, 0), layout})}\n`);
+		process.stdout.write(`${JSON.stringify({open, ready, score, attribute, tokens: encoded.reduce((s, e) => s + e.ids.length, 0), layout})}\n`);
 	} finally {
 		await pool.close();
 	}

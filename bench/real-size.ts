@@ -10,7 +10,8 @@
  *   same model and batch, and against transformers.js.
  *
  * A full run also opens three 0.5B-shaped judges (different seeds) in one headless round. --quick: the 360M shape
- * only. Memory figures are machine-independent; times depend on the load (stated with each table).
+ * only; --shape NAME one shape alone (its own section). Memory figures are machine-independent; times depend on the load
+ * (stated with each table).
  */
 import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs';
@@ -53,7 +54,7 @@ function bytesIn(dir: string): number {
 	return Number(execFileSync('du', ['-sb', dir], {encoding: 'utf8'}).split('\t')[0]);
 }
 
-type Row = {shape: Shape; parameters: number; weightBytes: number; build: number; firstOpen: number; cachedScore: number; open: number; score: number; attribute: number; tokens: number; bare?: number; tjs?: number; tjsError?: string; peaks: Record<string, number>; cacheBytes: number; errors: string[]};
+type Row = {shape: Shape; parameters: number; weightBytes: number; build: number; firstOpen: number; cachedScore: number; open: number; ready: number; score: number; attribute: number; tokens: number; bare?: number; tjs?: number; tjsError?: string; peaks: Record<string, number>; cacheBytes: number; errors: string[]};
 
 function measureShape(shape: Shape, work: string): Row {
 	const dir = path.join(work, shape);
@@ -92,6 +93,7 @@ function measureShape(shape: Shape, work: string): Row {
 		firstOpen: first.seconds,
 		cachedScore: cached.seconds,
 		open: judge?.open ?? NaN,
+		ready: judge?.ready ?? NaN,
 		score: judge?.score.warm ?? NaN,
 		attribute: judge?.attribute.warm ?? NaN,
 		tokens: judge?.tokens ?? 0,
@@ -121,7 +123,11 @@ function threeJudges(work: string): {peak: number; seconds: number; ok: boolean;
 }
 
 export async function run(quick: boolean): Promise<void> {
-	const shapes: Shape[] = quick ? ['smollm2-360m'] : ['smollm2-360m', 'qwen2.5-0.5b', 'llama-3.2-1b'];
+	// --shape NAME: that shape alone, recorded as its own section (real-size-NAME) beside the full run's.
+	const at = process.argv.indexOf('--shape');
+	const only = at >= 0 ? (process.argv[at + 1] as Shape | undefined) : undefined;
+	if (only !== undefined && !(only in REAL_SHAPES)) throw new Error(`--shape: one of ${Object.keys(REAL_SHAPES).join(', ')}`);
+	const shapes: Shape[] = only ? [only] : quick ? ['smollm2-360m'] : ['smollm2-360m', 'qwen2.5-0.5b', 'llama-3.2-1b'];
 	const work = mkdtempSync(path.join(os.tmpdir(), 'gmpo-real-size-'));
 	mkdirSync(path.join(work, 'sessions'));
 	const load = os.loadavg()[0]!;
@@ -133,7 +139,7 @@ export async function run(quick: boolean): Promise<void> {
 			// Each size's folder goes once measured: the disk holds one model at a time.
 			rmSync(path.join(work, shape), {recursive: true, force: true});
 		}
-		if (!quick) three = threeJudges(work);
+		if (!quick && !only) three = threeJudges(work);
 	} finally {
 		rmSync(work, {recursive: true, force: true});
 	}
@@ -143,8 +149,8 @@ export async function run(quick: boolean): Promise<void> {
 		rows: rows.map(r => [r.shape, `${(r.parameters / 1e6).toFixed(0)}M`, g(r.weightBytes), fmt(r.build, 1), fmt(r.firstOpen, 1), fmt(r.cachedScore, 1), g(r.peaks.score!), g(r.peaks.attribute!), g(r.peaks.optimize!), fmt(r.peaks.attribute! / r.weightBytes, 2), fmt(r.cacheBytes / 2 ** 20, 1), fmt(r.cacheBytes / r.weightBytes, 4)]),
 	};
 	const speed: Table = {
-		columns: ['shape', 'tokens', 'cached open s', 'score s', 'attribute s', 'bare forward s', 'transformers.js s', 'score / forward', 'attribute / forward'],
-		rows: rows.map(r => [r.shape, r.tokens, fmt(r.open, 2), fmt(r.score, 2), fmt(r.attribute, 2), r.bare === undefined ? 'failed' : fmt(r.bare, 2), r.tjs === undefined ? 'failed' : fmt(r.tjs, 2), r.bare ? fmt(r.score / r.bare, 2) : '-', r.bare ? fmt(r.attribute / r.bare, 2) : '-']),
+		columns: ['shape', 'tokens', 'cached open s', 'open to first score s', 'score s', 'attribute s', 'bare forward s', 'transformers.js s', 'score / forward', 'attribute / forward'],
+		rows: rows.map(r => [r.shape, r.tokens, fmt(r.open, 2), fmt(r.ready, 2), fmt(r.score, 2), fmt(r.attribute, 2), r.bare === undefined ? 'failed' : fmt(r.bare, 2), r.tjs === undefined ? 'failed' : fmt(r.tjs, 2), r.bare ? fmt(r.score / r.bare, 2) : '-', r.bare ? fmt(r.attribute / r.bare, 2) : '-']),
 	};
 	const ok = rows.filter(r => r.errors.length === 0);
 	const half = rows.find(r => r.shape === 'qwen2.5-0.5b') ?? rows[0]!;
@@ -152,7 +158,7 @@ export async function run(quick: boolean): Promise<void> {
 	const result = {
 		peak_rss_ratio: Number(worst(r => r.peaks.attribute! / r.weightBytes).toFixed(3)),
 		cache_ratio: Number(worst(r => r.cacheBytes / r.weightBytes).toFixed(4)),
-		open_s: Number(half.open.toFixed(2)),
+		open_s: Number(half.ready.toFixed(2)),
 		attr_vs_forward: Number(worst(r => (r.bare ? r.attribute / r.bare : NaN)).toFixed(2)),
 		score_vs_forward: Number(worst(r => (r.bare ? r.score / r.bare : NaN)).toFixed(2)),
 		largest_ok: Math.max(0, ...ok.map(r => r.parameters)),
@@ -160,8 +166,8 @@ export async function run(quick: boolean): Promise<void> {
 		errors: rows.flatMap(r => r.errors.map(e => `${r.shape} ${e}`)),
 	};
 	report(
-		'real-size',
-		`Judges of real size (load average ${load.toFixed(1)} at the start)`,
+		only ? `real-size-${only}` : 'real-size',
+		`Judges of real size${only ? `: ${only} alone` : ''} (load average ${load.toFixed(1)} at the start)`,
 		[
 			{heading: 'Memory and cache (peak RSS of each command in a process of its own, /usr/bin/time)', table: memory},
 			{heading: 'Warm times on the task\'s 8 train examples (median of 3; bare = onnxruntime forward to full logits of model.onnx, default session options)', table: speed},
