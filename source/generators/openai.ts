@@ -169,7 +169,12 @@ export function createOpenAiChatClient(options: OpenAiOptions): ChatClient {
 				signal,
 				(error, next) => request.onRetry?.({...next, reason: reason(error)}),
 			);
-			const message = value.choices?.[0]?.message;
+			// A proxy's login page or another API answers 200 too: say so, rather than "malformed edits" after a repair.
+			if (typeof value !== 'object' || value === null || !Array.isArray((value as {choices?: unknown}).choices)) {
+				const said = excerpt(redact(typeof value === 'string' ? value : JSON.stringify(value) ?? ''));
+				throw new UserError(`the generator at ${url} answered, but not with a chat completion${said ? `: ${said}` : ''}; is it an OpenAI-compatible endpoint?`, where);
+			}
+			const message = value.choices[0]?.message;
 			return {
 				content: message?.content ?? message?.refusal ?? '',
 				usage: {promptTokens: value.usage?.prompt_tokens ?? 0, completionTokens: value.usage?.completion_tokens ?? 0},
