@@ -13,8 +13,9 @@
  *   Before the fixes that came with this corpus (same cases on the code it started from): 3 stack traces (`config set`
  *   on a read-only or a full disk, stdout on /dev/full); 12 wrong exits (4 never ended: a named pipe as task file
  *   hung, a settings folder under /proc spun, a session log or snapshot linked to /dev/zero was read until memory ran
- *   out; 8 exited 0 or 1: a task file that is not UTF-8 ran with U+FFFD in its prompt, `--rounds` without a value (twice) ran the default rounds, an empty
- *   --prompt file was scored, a settings file that is a list was read as empty, the stack traces above); 4 damaged
+ *   out; 8 exited 0 or 1: a task file that is not UTF-8 ran with U+FFFD in its prompt, `--rounds` without a value
+ *   (twice) ran the default rounds, an empty --prompt file was scored, a settings file that is a list was read as
+ *   empty, the stack traces above); 4 damaged
  *   sessions (an export on a full disk left its folder in the session; three of the runs above left a session);
  *   71 lines that named the right thing but said it badly (raw zod or errno messages, the wrong fault).
  *   After: 0 stack traces, 0 wrong exit codes, 0 damaged sessions, 0 unclear lines.
