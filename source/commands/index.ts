@@ -241,10 +241,13 @@ export async function main(argv: readonly string[], io: Io = {stdout: process.st
  * A write to stdout that fails (a full disk or /dev/full, a closed pipe) would end gmpo with an unhandled 'error'
  * event and its stack. Instead: a reader that went away (`gmpo sessions | head -1`) ends gmpo quietly, anything
  * else in one line on stderr with exit code 2. Sessions are written synchronously, so no decision is cut in half.
+ * A terminal is left alone: one that goes away is a hang-up, which the TUI handles (it saves and releases the
+ * session first, then ends as SIGHUP would).
  */
-export function exitOnOutputErrors(stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): void {
+export function exitOnOutputErrors(stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): void {
 	// Nothing can be said about a stderr that cannot be written; the exit code still tells.
-	stderr.on('error', () => process.exit(2));
+	if (!stderr.isTTY) stderr.on('error', () => process.exit(2));
+	if (stdout.isTTY) return;
 	stdout.on('error', (error: NodeJS.ErrnoException) => {
 		if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 		const failure = ioError(error, 'write the output', 'stdout');
