@@ -4,6 +4,8 @@
  * command line with meow, checks it against the command's spec and runs it. Help is made from the same registry.
  */
 import './source/commands/all.js';
-import {main} from './source/commands/index.js';
+import {exitOnOutputErrors, main} from './source/commands/index.js';
+
+exitOnOutputErrors();
 
 process.exitCode = await main(process.argv.slice(2));

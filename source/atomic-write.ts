@@ -39,13 +39,23 @@ function writeAll(fd: number, bytes: Uint8Array): void {
  * EACCES or ENOSPC) is thrown for the caller to report.
  */
 export function writeFileAtomic(file: string, data: FileData): void {
+	writeFileAtomicWith(file, fd => {
+		if (typeof data === 'string') writeAll(fd, Buffer.from(data, 'utf8'));
+		else if (data instanceof Uint8Array) writeAll(fd, data);
+		else for (const chunk of data) writeAll(fd, chunk);
+	});
+}
+
+/**
+ * Replaces `file` atomically and durably with what `write` writes into the open temporary file: for a writer that
+ * produces its bytes as it goes (tensors converted one at a time) rather than holding them all at once.
+ */
+export function writeFileAtomicWith(file: string, write: (fd: number) => void): void {
 	const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
 	let fd: number | undefined;
 	try {
 		fd = fs.openSync(tmp, 'wx');
-		if (typeof data === 'string') writeAll(fd, Buffer.from(data, 'utf8'));
-		else if (data instanceof Uint8Array) writeAll(fd, data);
-		else for (const chunk of data) writeAll(fd, chunk);
+		write(fd);
 		fs.fsyncSync(fd);
 		fs.closeSync(fd);
 		fd = undefined;

@@ -7,33 +7,39 @@ import path from 'node:path';
 import Conf from 'conf';
 import {z} from 'zod';
 import {UserError} from './errors.js';
+import {ioCode, ioError, makeDirs} from './fs-errors.js';
 
-/** Every setting with its schema (how a typed-in string becomes a value), default and description. */
+/** Every setting with its schema (how a typed-in string becomes a value), what it expects in words, default and description. */
 const definitions = {
 	'generator.baseUrl': {
 		schema: z.url({protocol: /^https?$/}),
+		expected: 'an http:// or https:// URL such as http://127.0.0.1:8000/v1',
 		fallback: 'https://api.openai.com/v1' as string | undefined,
 		about: 'OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp server, Ollama)',
 	},
-	'generator.model': {schema: z.string().min(1), fallback: 'gpt-4o-mini' as string | undefined, about: 'generator model name'},
+	'generator.model': {schema: z.string().min(1), expected: 'a model name', fallback: 'gpt-4o-mini' as string | undefined, about: 'generator model name'},
 	'generator.apiKey': {
 		schema: z.string().min(1),
+		expected: 'a key (or set OPENAI_API_KEY instead)',
 		fallback: undefined as string | undefined,
 		about: 'API key (OPENAI_API_KEY takes precedence); shown masked',
 	},
 	'generator.timeout': {
 		schema: z.coerce.number().positive().max(86_400),
+		expected: 'a number of seconds above 0, at most 86400',
 		fallback: 120 as number | undefined,
 		about: 'seconds one generator request may take, its whole reply included (not retried)',
 	},
 	'generator.retries': {
 		schema: z.coerce.number().int().min(0).max(10),
+		expected: 'a whole number from 0 to 10',
 		fallback: 2 as number | undefined,
 		about: 'retries after a transient generator fault (429, 5xx, a dropped or cut-off reply)',
 	},
-	'defaults.rounds': {schema: z.coerce.number().int().min(1).max(1000), fallback: 5 as number | undefined, about: 'rounds per run'},
+	'defaults.rounds': {schema: z.coerce.number().int().min(1).max(1000), expected: 'a whole number from 1 to 1000', fallback: 5 as number | undefined, about: 'rounds per run'},
 	'defaults.candidates': {
 		schema: z.coerce.number().int().min(1).max(64),
+		expected: 'a whole number from 1 to 64',
 		fallback: 12 as number | undefined,
 		about: 'candidate edits per round (N)',
 	},
@@ -100,19 +106,37 @@ function checkKey(key: string): SettingKey {
 	return key;
 }
 
-function store(options: ConfigOptions): Conf<Record<string, unknown>> {
+/**
+ * Runs `use` on the settings store. Whatever goes wrong with the file (not JSON, unreadable, a folder, a read-only or
+ * full disk) is one UserError naming it: conf reads the file at every access and throws its raw errors.
+ */
+function withStore<T>(options: ConfigOptions, action: 'read' | 'write', use: (conf: Conf<Record<string, unknown>>) => T): T {
 	const dir = options.dir ?? process.env.GMPO_CONFIG_DIR;
+	// conf makes its folder with a recursive mkdir, which spins forever where mkdir fails with ENOENT (/proc).
+	if (dir) makeDirs(dir, 'the settings folder');
+	let file = dir ? path.join(dir, 'config.json') : undefined;
 	try {
-		return new Conf<Record<string, unknown>>({
+		const conf = new Conf<Record<string, unknown>>({
 			projectName: 'gmpo',
 			projectSuffix: '',
 			...(dir ? {cwd: dir} : {}),
 			configFileMode: 0o600,
+			// conf would take a list or a number for settings and carry on as if the file were empty.
+			deserialize: (text: string) => {
+				const value: unknown = JSON.parse(text);
+				if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+					throw new UserError(`expected a JSON object of settings, got ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value}; fix the file or remove it`, {file});
+				}
+				return value as Record<string, unknown>;
+			},
 		});
+		file = conf.path;
+		return use(conf);
 	} catch (error) {
-		// Conf names the file only in some of its errors; name it when we know where it is.
-		const file = dir ? path.join(dir, 'config.json') : undefined;
-		throw new UserError(`cannot read the settings: ${(error as Error).message}`, {file});
+		if (error instanceof UserError) throw error;
+		if (ioCode(error)) throw ioError(error, `${action} the settings`, file ?? 'settings');
+		if (error instanceof SyntaxError) throw new UserError(`not valid JSON (${error.message}); fix the file or remove it`, {file});
+		throw new UserError(`cannot ${action} the settings: ${(error as Error).message}`, {file});
 	}
 }
 
@@ -123,17 +147,16 @@ export function maskSecret(value: string): string {
 
 /** The file the settings are kept in. */
 export function settingsPath(options: ConfigOptions = {}): string {
-	return store(options).path;
+	return withStore(options, 'read', conf => conf.path);
 }
 
 /** A setting's value: what the user set, else the default (validated: a hand-edited file gets a clear error). */
 export function getSetting<K extends SettingKey>(key: K, options: ConfigOptions = {}): SettingValue<K> {
 	checkKey(key);
-	const conf = store(options);
-	const raw = conf.get(key);
+	const {raw, file} = withStore(options, 'read', conf => ({raw: conf.get(key), file: conf.path}));
 	if (raw === undefined) return definitions[key].fallback as SettingValue<K>;
 	const parsed = definitions[key].schema.safeParse(raw);
-	if (!parsed.success) throw new UserError(parsed.error.issues[0].message, {file: conf.path, field: key});
+	if (!parsed.success) throw new UserError(`expected ${definitions[key].expected}, got ${JSON.stringify(raw)}`, {file, field: key});
 	return parsed.data as SettingValue<K>;
 }
 
@@ -141,20 +164,21 @@ export function getSetting<K extends SettingKey>(key: K, options: ConfigOptions 
 export function setSetting(key: string, value: string | number, options: ConfigOptions = {}): void {
 	const k = checkKey(key);
 	const parsed = definitions[k].schema.safeParse(typeof value === 'string' ? value.trim() : value);
-	if (!parsed.success) throw new UserError(`invalid value: ${parsed.error.issues[0].message}`, {field: k});
-	store(options).set(k, parsed.data);
+	if (!parsed.success) throw new UserError(`invalid value ${JSON.stringify(value)}: expected ${definitions[k].expected}`, {field: k});
+	withStore(options, 'write', conf => conf.set(k, parsed.data));
 }
 
 /** Removes a setting so its default applies again. */
 export function unsetSetting(key: string, options: ConfigOptions = {}): void {
-	store(options).delete(checkKey(key));
+	const k = checkKey(key);
+	withStore(options, 'write', conf => conf.delete(k));
 }
 
 /** Every setting, with secrets masked. */
 export function listSettings(options: ConfigOptions = {}): SettingLine[] {
-	const conf = store(options);
-	return settingKeys.map(key => {
-		const stored = conf.get(key);
+	const storedValues = withStore(options, 'read', conf => settingKeys.map(key => conf.get(key)));
+	return settingKeys.map((key, i) => {
+		const stored = storedValues[i];
 		const value = stored ?? definitions[key].fallback;
 		const shown = value === undefined ? '' : secretKeys.has(key) ? maskSecret(String(value)) : String(value);
 		const source = stored !== undefined ? 'set' : value !== undefined ? 'default' : 'unset';

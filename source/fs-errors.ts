@@ -78,3 +78,20 @@ export function makeDirs(dir: string, what = 'the folder'): void {
 		}
 	}
 }
+
+/**
+ * Refuses a path that is neither a regular file nor a folder: a named pipe nobody writes to blocks a read (and every
+ * signal) forever, and a device such as /dev/zero never ends. A path that cannot be looked at is left to the read
+ * that follows, which says why. `shown` is how the message names the file (default: as given).
+ */
+export function refuseSpecialFile(file: string, action: string, shown = file): void {
+	let stat: fs.Stats;
+	try {
+		stat = fs.statSync(file);
+	} catch {
+		return;
+	}
+	if (stat.isFile() || stat.isDirectory()) return;
+	const kind = stat.isFIFO() ? 'a named pipe' : stat.isSocket() ? 'a socket' : 'a device';
+	throw new UserError(`cannot ${action}: it is ${kind}, not a regular file`, {file: shown});
+}

@@ -27,11 +27,11 @@ const newRunFlags = [auto, rounds, candidates, judges, heldout, racing, ...gener
 
 registerCommand(
 	{name: '', args: [], summary: 'pick a saved session to resume, or a task to start (terminal UI)', flags: [rounds, candidates, judges, heldout, racing, ...generatorFlags]},
-	async () => (await import('./tui.js')).pickerCommand,
+	async deps => (await import('./tui.js')).createPickerCommand(deps),
 );
 registerCommand(
 	{name: 'demo', args: [], summary: 'the bundled demo task in the terminal UI (headless with --auto or without a terminal)', flags: newRunFlags},
-	async () => (await import('./tui.js')).demoCommand,
+	async deps => (await import('./tui.js')).createDemoCommand(deps),
 );
 registerCommand(
 	{
@@ -41,7 +41,7 @@ registerCommand(
 		flags: newRunFlags,
 		details: ['Flags override the task file, which overrides the settings of `gmpo config`, which override the built-in defaults.'],
 	},
-	async () => (await import('./optimize.js')).optimizeCommand,
+	async deps => (await import('./optimize.js')).createOptimizeCommand(deps),
 );
 registerCommand(
 	{
@@ -51,15 +51,15 @@ registerCommand(
 		flags: [auto, str('rounds', 'N', 'N more rounds (a round left unfinished counts as one)'), ...generatorFlags, json],
 		details: ['A resumed session keeps its task and judges; --generator, --base-url and --model replace what it used.'],
 	},
-	async () => (await import('./resume.js')).resumeCommand,
+	async deps => (await import('./resume.js')).createResumeCommand(deps),
 );
 registerCommand(
 	{name: 'sessions', args: [], summary: 'saved sessions: id, task, rounds, best loss, last update', flags: [json]},
-	async () => (await import('./sessions.js')).sessionsCommand,
+	async deps => (await import('./sessions.js')).createSessionsCommand(deps),
 );
 registerCommand(
 	{name: 'sessions rm', args: ['<session>'], summary: 'remove a saved session (refused while it is open in another gmpo)', flags: []},
-	async () => (await import('./sessions.js')).sessionsRmCommand,
+	async deps => (await import('./sessions.js')).createSessionsRmCommand(deps),
 );
 registerCommand(
 	{
@@ -68,7 +68,7 @@ registerCommand(
 		summary: 'final prompt, report.md and a self-contained report.html with a loss chart per judge',
 		flags: [str('out', 'DIR', 'where to write (default: the session folder/export)'), json],
 	},
-	async () => (await import('./export.js')).exportCommand,
+	async deps => (await import('./export.js')).createExportCommand(deps),
 );
 registerCommand(
 	{
@@ -78,7 +78,7 @@ registerCommand(
 		flags: [str('prompt', 'FILE', 'the prompt to evaluate, from a text file'), str('session', 'ID', "the prompt to evaluate: a session's current prompt"), judges, heldout, json],
 		details: ['Give exactly one of --prompt and --session.'],
 	},
-	async () => (await import('./eval.js')).evalCommand,
+	async deps => (await import('./eval.js')).createEvalCommand(deps),
 );
 registerCommand(
 	{
@@ -87,7 +87,7 @@ registerCommand(
 		summary: "segment importances of the task's prompt, per judge and aggregated, with judge agreement",
 		flags: [judges, str('method', 'gradient|loo', 'one forward and one backward pass (default), or leave-one-out'), json],
 	},
-	async () => (await import('./attribute.js')).attributeCommand,
+	async deps => (await import('./attribute.js')).createAttributeCommand(deps),
 );
 registerCommand(
 	{
@@ -96,28 +96,28 @@ registerCommand(
 		summary: "loss per judge of the task's prompt (or --prompt FILE) on a split",
 		flags: [str('prompt', 'FILE', 'score this prompt instead of the task\'s'), str('split', 'train|test', 'the examples to score on (default test)'), judges, json],
 	},
-	async () => (await import('./attribute.js')).scoreCommand,
+	async deps => (await import('./attribute.js')).createScoreCommand(deps),
 );
 const settings = 'generator.baseUrl, generator.model, generator.apiKey, generator.timeout, generator.retries, defaults.rounds, defaults.candidates';
 registerCommand(
 	{name: 'config list', args: [], summary: 'every setting with its value and source, and the file they are kept in', flags: [json]},
-	async () => (await import('./config.js')).configCommands.list,
+	async deps => (await import('./config.js')).createConfigCommands(deps).list,
 );
 registerCommand(
 	{name: 'config get', args: ['<key>'], summary: "one setting's value", flags: [json], details: [`Settings: ${settings}.`]},
-	async () => (await import('./config.js')).configCommands.get,
+	async deps => (await import('./config.js')).createConfigCommands(deps).get,
 );
 registerCommand(
 	{name: 'config set', args: ['<key>', '<value>'], summary: 'store a setting (checked first)', flags: [], details: [`Settings: ${settings}.`]},
-	async () => (await import('./config.js')).configCommands.set,
+	async deps => (await import('./config.js')).createConfigCommands(deps).set,
 );
 registerCommand(
 	{name: 'config unset', args: ['<key>'], summary: 'remove a setting, so its default applies again', flags: []},
-	async () => (await import('./config.js')).configCommands.unset,
+	async deps => (await import('./config.js')).createConfigCommands(deps).unset,
 );
 registerCommand(
 	{name: 'judges check', args: ['<dir|name>'], summary: "a judge folder's facts, sample loss, gradient availability, finite-difference spot check", flags: [json]},
-	async () => (await import('./judges.js')).judgesCheckCommand,
+	async deps => (await import('./judges.js')).createJudgesCheckCommand(deps),
 );
 registerCommand(
 	{
@@ -126,7 +126,7 @@ registerCommand(
 		summary: 'greedy decoding with a judge (from BOS without a prompt)',
 		flags: [str('prompt', 'TEXT', 'the text to continue'), str('max-tokens', 'N', 'new tokens at most (default 64)'), json],
 	},
-	async () => (await import('./judges.js')).judgesGenerateCommand,
+	async deps => (await import('./judges.js')).createJudgesGenerateCommand(deps),
 );
 registerCommand(
 	{
@@ -136,9 +136,9 @@ registerCommand(
 		flags: [json],
 		details: ['A checkpoint folder with a judge.json is a judge as it is; import-hf makes a self-contained ONNX judge folder (default out-dir: <hf-folder>-judge).'],
 	},
-	async () => (await import('./judges.js')).judgesImportHfCommand,
+	async deps => (await import('./import-hf.js')).createImportHfCommand(deps),
 );
 registerCommand(
 	{name: 'judges import-llama2c', args: ['<checkpoint.bin>', '<tokenizer.bin>', '<out-dir>'], summary: 'convert a llama2.c model into a judge folder', flags: [json]},
-	async () => (await import('./judges.js')).judgesImportCommand,
+	async deps => (await import('./judges.js')).createJudgesImportCommand(deps),
 );

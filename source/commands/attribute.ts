@@ -3,13 +3,13 @@
  * one backward pass per judge and batch, or leave-one-out with --method loo), on the training split.
  * `gmpo score <task>`: the loss of the initial prompt (or --prompt FILE) per judge on a split.
  */
-import fs from 'node:fs';
+import path from 'node:path';
 import {segmentPrompt} from '../core/segment.js';
 import {UserError} from '../errors.js';
 import {buildImportance} from '../engine/importance.js';
 import {importanceWord, NEGLIGIBLE_SHARE} from '../engine/importance-level.js';
 import {attributePrompt, scorePrompt, taskObjectives} from '../engine/measure.js';
-import {displayPath, loadTask} from '../tasks/load-task.js';
+import {displayPath, loadTask, readTextFile} from '../tasks/load-task.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {listFlag, stringFlag} from './flags.js';
 import {dataTable, table} from './table.js';
@@ -98,10 +98,8 @@ export function createScoreCommand(overrides: Partial<CommandDeps> = {}): Comman
 			const {task, judges} = openTask(args[0], flags);
 			let prompt = task.prompt;
 			if (promptFile !== undefined) {
-				if (!fs.existsSync(promptFile) || !fs.statSync(promptFile).isFile()) {
-					throw new UserError('no such prompt file', {file: displayPath(promptFile), field: '--prompt'});
-				}
-				prompt = fs.readFileSync(promptFile, 'utf8').replace(/\r?\n$/, '');
+				prompt = readTextFile(path.resolve(promptFile)).replace(/\r?\n$/, '');
+				if (prompt.trim() === '') throw new UserError('the prompt file is empty', {file: displayPath(promptFile), field: '--prompt'});
 			}
 			const segments = segmentPrompt(prompt, task.segmentation);
 			const set = await deps.openJudges(judges, {heldout: task.heldout});

@@ -3,27 +3,19 @@
  * included) and greedy exact match per judge. The prompt comes from a text file (segmented like the task's prompt)
  * or is a session's current prompt; the session is only read.
  */
-import fs from 'node:fs';
+import path from 'node:path';
 import {segmentPrompt} from '../core/segment.js';
 import {UserError} from '../errors.js';
 import {evaluatePrompt} from '../engine/evaluate.js';
 import {loadSession} from '../sessions/store.js';
-import {displayPath, loadTask} from '../tasks/load-task.js';
+import {displayPath, loadTask, readTextFile} from '../tasks/load-task.js';
 import {defaultDeps, type CommandDeps} from './deps.js';
 import {listFlag, stringFlag} from './flags.js';
 import {dataTable} from './table.js';
 import type {Command} from './types.js';
 
 function readPrompt(file: string): string {
-	let text: string;
-	try {
-		text = fs.readFileSync(file, 'utf8');
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new UserError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (error as Error).message, {
-			file: displayPath(file),
-		});
-	}
+	const text = readTextFile(path.resolve(file));
 	// Editors end files with a newline that is not part of the prompt.
 	const prompt = text.replace(/\r?\n$/, '');
 	if (prompt.trim() === '') throw new UserError('the prompt file is empty', {file: displayPath(file)});

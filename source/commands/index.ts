@@ -8,15 +8,19 @@
 import leven from 'leven';
 import meow from 'meow';
 import {isUserError, UserError} from '../errors.js';
+import {ioError} from '../fs-errors.js';
 import {commandHelp, generalHelp, globalFlags, groupHelp, usageLine} from './help.js';
-import type {Command, CommandSpec, Flags, Output} from './types.js';
+import type {Command, CommandDeps, CommandSpec, Flags, Output} from './types.js';
 
-type Entry = {spec: CommandSpec; load: () => Promise<Command>};
+/** How a command is loaded: with the outside world it is to use (the production one for what is not given). */
+type Loader = (deps?: Partial<CommandDeps>) => Promise<Command>;
+
+type Entry = {spec: CommandSpec; load: Loader};
 
 const COMMANDS: Entry[] = [];
 
 /** Adds a command (commands/all.ts lists them); its code is loaded only when it runs. */
-export function registerCommand(spec: CommandSpec, load: () => Promise<Command>): void {
+export function registerCommand(spec: CommandSpec, load: Loader): void {
 	if (COMMANDS.some(c => c.spec.name === spec.name)) throw new Error(`command "${spec.name}" is registered twice`);
 	COMMANDS.push({spec, load});
 }
@@ -144,7 +148,7 @@ export type Parsed =
 			/** The command's spec. */
 			spec: CommandSpec;
 			/** Loads its code. */
-			load: () => Promise<Command>;
+			load: Loader;
 			/** Its positional arguments, as many as the spec names. */
 			args: string[];
 			/** The flags given, by camelCase name, each once and declared by the spec. */
@@ -160,8 +164,25 @@ function readFlags(cliFlags: Record<string, unknown>): [string, unknown[]][] {
 		.filter(([, values]) => values.length > 0 && values.some(v => v !== undefined));
 }
 
+/**
+ * A flag that takes a value, written last or followed by another flag, has none: meow drops it without a word, and
+ * `--rounds --auto` would run the default number of rounds. (A negative number is a value: `--rounds -2`.)
+ */
+function checkValuesGiven(argv: readonly string[]): void {
+	const valued = new Set(commandSpecs().flatMap(s => s.flags.filter(f => f.type === 'string').map(f => f.name)));
+	for (const [i, word] of argv.entries()) {
+		if (word === '--') return;
+		if (!word.startsWith('--') || word.includes('=') || !valued.has(word.slice(2))) continue;
+		const next = argv[i + 1];
+		if (next === undefined || (next.startsWith('-') && !/^-\d/.test(next))) {
+			throw new UserError(`needs a value (${word} VALUE, or ${word}=VALUE for one that starts with -)`, {field: word});
+		}
+	}
+}
+
 /** Reads a command line (without node and the script); a mistake in it is a UserError naming the flag or argument. */
 export function parseCommandLine(argv: readonly string[]): Parsed {
+	checkValuesGiven(argv);
 	const cli = meow({argv: [...argv], importMeta: import.meta, autoHelp: false, autoVersion: false, allowUnknownFlags: true, booleanDefault: undefined, flags: meowFlags(commandSpecs())});
 	const input = cli.input;
 	const given = readFlags(cli.flags as Record<string, unknown>);
@@ -190,8 +211,12 @@ function wantsJson(argv: readonly string[]): boolean {
 	return argv.includes('--json');
 }
 
-/** Runs the command line `argv` (without node and the script); returns the exit code. */
-export async function main(argv: readonly string[], io: Io = {stdout: process.stdout, stderr: process.stderr}): Promise<number> {
+/**
+ * Runs the command line `argv` (without node and the script); returns the exit code. The command writes to `io` too,
+ * and `deps` replaces more of its outside world (tests: fake judges, a sessions folder), so a test runs a command line
+ * through exactly what the CLI runs.
+ */
+export async function main(argv: readonly string[], io: Io = {stdout: process.stdout, stderr: process.stderr}, deps: Partial<CommandDeps> = {}): Promise<number> {
 	let json = wantsJson(argv);
 	try {
 		const parsed = parseCommandLine(argv);
@@ -200,7 +225,7 @@ export async function main(argv: readonly string[], io: Io = {stdout: process.st
 			return 0;
 		}
 		json = parsed.json;
-		const command = await parsed.load();
+		const command = await parsed.load({stdout: io.stdout, stderr: io.stderr, ...deps});
 		return await command.run(parsed.args, guarded(parsed.spec, parsed.flags));
 	} catch (error) {
 		if (!isUserError(error)) throw error;
@@ -210,4 +235,23 @@ export async function main(argv: readonly string[], io: Io = {stdout: process.st
 		}
 		return 2;
 	}
+}
+
+/**
+ * A write to stdout that fails (a full disk or /dev/full, a closed pipe) would end gmpo with an unhandled 'error'
+ * event and its stack. Instead: a reader that went away (`gmpo sessions | head -1`) ends gmpo quietly, anything
+ * else in one line on stderr with exit code 2. Sessions are written synchronously, so no decision is cut in half.
+ * A terminal is left alone: one that goes away is a hang-up, which the TUI handles (it saves and releases the
+ * session first, then ends as SIGHUP would).
+ */
+export function exitOnOutputErrors(stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): void {
+	// Nothing can be said about a stderr that cannot be written; the exit code still tells.
+	if (!stderr.isTTY) stderr.on('error', () => process.exit(2));
+	if (stdout.isTTY) return;
+	stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+		const failure = ioError(error, 'write the output', 'stdout');
+		stderr.write(`gmpo: ${isUserError(failure) ? failure.line : `stdout: cannot write the output: ${error.message}`}\n`);
+		process.exit(2);
+	});
 }

@@ -97,14 +97,27 @@ export class DeadlineError extends Error {
 }
 
 /**
+ * Starts a timer that calls `fire` once after `ms`, and returns what cancels it. The real one is setTimeout; a test
+ * passes one it fires itself (when the server has the request, say), so that what a deadline does is checked without
+ * racing a clock.
+ */
+export type DeadlineTimer = (ms: number, fire: () => void) => () => void;
+
+/** The real clock. */
+export const realTimer: DeadlineTimer = (ms, fire) => {
+	const timer = setTimeout(fire, ms);
+	return () => clearTimeout(timer);
+};
+
+/**
  * Runs `work` with a signal that aborts after `ms` (or when `signal` does), and settles no later than that abort,
  * whatever `work` does with the signal: the wait is bounded by construction, not by the work's good manners. A
  * passed deadline rejects with a DeadlineError; an abort of `signal`, with its reason.
  */
-export async function withDeadline<T>(ms: number, signal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(ms: number, signal: AbortSignal, work: (signal: AbortSignal) => Promise<T>, timer: DeadlineTimer = realTimer): Promise<T> {
 	signal.throwIfAborted();
 	const deadline = new AbortController();
-	const timer = setTimeout(() => deadline.abort(new DeadlineError(ms)), ms);
+	const cancel = timer(ms, () => deadline.abort(new DeadlineError(ms)));
 	const both = AbortSignal.any([signal, deadline.signal]);
 	let onAbort: (() => void) | undefined;
 	const aborted = new Promise<never>((_, reject) => {
@@ -117,7 +130,7 @@ export async function withDeadline<T>(ms: number, signal: AbortSignal, work: (si
 	try {
 		return await Promise.race([running, aborted]);
 	} finally {
-		clearTimeout(timer);
+		cancel();
 		both.removeEventListener('abort', onAbort!);
 	}
 }

@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import {UserError} from '../errors.js';
 import type {ChatClient, ChatRequest, ChatResponse} from './chat.js';
 import {createChatGenerator} from './direct.js';
-import {DeadlineError, withDeadline, withRetry, type RetryVerdict} from '../core/retry.js';
+import {DeadlineError, withDeadline, withRetry, type DeadlineTimer, type RetryVerdict} from '../core/retry.js';
 import type {Generator} from './types.js';
 
 /** Default deadline of one request, in ms: generous for a slow local server writing a dozen edits. */
@@ -38,6 +38,8 @@ export type OpenAiOptions = {
 	responseFormat?: 'json_schema' | 'json_object';
 	/** Sampling temperature for edit proposals (default: the server's). */
 	temperature?: number;
+	/** The clock of the deadline (default the real one; tests fire it when the server has the request). */
+	deadlineTimer?: DeadlineTimer;
 };
 
 /** Connection failures that another attempt will not fix: nothing listens there, or the host does not exist. */
@@ -162,14 +164,19 @@ export function createOpenAiChatClient(options: OpenAiOptions): ChatClient {
 				async () => {
 					attempts++;
 					// Awaiting the SDK's promise reads and parses the body, so the deadline covers all of it.
-					return withDeadline(timeoutMs, signal, attemptSignal => sdk.chat.completions.create(body, {signal: attemptSignal}));
+					return withDeadline(timeoutMs, signal, attemptSignal => sdk.chat.completions.create(body, {signal: attemptSignal}), options.deadlineTimer);
 				},
 				verdict,
 				{retries, baseDelayMs: options.retryBaseDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs},
 				signal,
 				(error, next) => request.onRetry?.({...next, reason: reason(error)}),
 			);
-			const message = value.choices?.[0]?.message;
+			// A proxy's login page or another API answers 200 too: say so, rather than "malformed edits" after a repair.
+			if (typeof value !== 'object' || value === null || !Array.isArray((value as {choices?: unknown}).choices)) {
+				const said = excerpt(redact(typeof value === 'string' ? value : JSON.stringify(value) ?? ''));
+				throw new UserError(`the generator at ${url} answered, but not with a chat completion${said ? `: ${said}` : ''}; is it an OpenAI-compatible endpoint?`, where);
+			}
+			const message = value.choices[0]?.message;
 			return {
 				content: message?.content ?? message?.refusal ?? '',
 				usage: {promptTokens: value.usage?.prompt_tokens ?? 0, completionTokens: value.usage?.completion_tokens ?? 0},

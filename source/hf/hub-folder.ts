@@ -3,8 +3,9 @@
  * rest of the product loads it exactly like a downloaded Optimum export. readHubConfig turns a config.json (ours or
  * a real hub one) back into a builder config; the config.json readers and writers are the architectures' (source/hf).
  */
-import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
+import {writeFileAtomic} from '../atomic-write.js';
 import {UserError} from '../errors.js';
 import type {Model} from '../onnx/ir.js';
 import {writeModel} from '../onnx/model-file.js';
@@ -31,10 +32,7 @@ export function writeHubFolder(dir: string, model: Model, config: Gpt2Config | L
 	mkdirSync(dir, {recursive: true});
 	writeModel(path.join(dir, 'model.onnx'), model);
 	// config.json last: a folder with a config.json always has its model next to it.
-	const file = path.join(dir, 'config.json');
-	const tmp = `${file}.tmp-${process.pid}`;
-	writeFileSync(tmp, `${JSON.stringify(hubConfigJson(config), null, 2)}\n`);
-	renameSync(tmp, file);
+	writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(hubConfigJson(config), null, 2)}\n`);
 }
 
 /** Read `dir`/config.json into a family and builder config; a missing, malformed or unsupported one is a UserError. */

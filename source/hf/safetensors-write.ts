@@ -3,8 +3,9 @@
  * saves). Streams: the header comes from names, shapes and types alone, then each tensor's data is read once,
  * converted in chunks and written, so a lazy tensor of any size passes through without a second full copy.
  */
-import {closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs';
+import {mkdirSync, writeSync} from 'node:fs';
 import path from 'node:path';
+import {writeFileAtomic, writeFileAtomicWith} from '../atomic-write.js';
 import {sizeOf, type Tensor} from '../onnx/ir.js';
 import {f32ToBf16, f32ToF16} from './float-convert.js';
 import {INDEX_FILE, SINGLE_FILE} from './safetensors-folder.js';
@@ -55,21 +56,13 @@ export function writeSafetensors(file: string, tensors: ReadonlyMap<string, Tens
 	json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
 	const head = Buffer.alloc(8);
 	head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-	const tmp = `${file}.tmp-${process.pid}`;
-	const fd = openSync(tmp, 'w');
-	try {
+	writeFileAtomicWith(file, fd => {
 		writeAll(fd, head);
 		writeAll(fd, Buffer.from(json, 'utf8'));
 		for (const t of tensors.values()) {
 			writeTensor(fd, t, storage(t, options).dtype);
 		}
-	} catch (error) {
-		closeSync(fd);
-		rmSync(tmp, {force: true});
-		throw error;
-	}
-	closeSync(fd);
-	renameSync(tmp, file);
+	});
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
@@ -144,6 +137,6 @@ export function writeCheckpointWeights(dir: string, tensors: ReadonlyMap<string,
 		return path.join(dir, name);
 	});
 	const index = path.join(dir, INDEX_FILE);
-	writeFileSync(index, `${JSON.stringify({metadata: {total_size: total}, weight_map: weightMap}, null, 2)}\n`);
+	writeFileAtomic(index, `${JSON.stringify({metadata: {total_size: total}, weight_map: weightMap}, null, 2)}\n`);
 	return [...files, index];
 }

@@ -150,5 +150,5 @@ export function parseJudgeConfig(
 	}
 	const missing = /^Invalid input: (expected .*), received undefined$/.exec(issue.message);
 	if (missing) return {ok: false, issue: {field: path.join('.'), message: `missing (${missing[1]})`}};
-	return {ok: false, issue: {field: path.join('.'), message: issue.message}};
+	return {ok: false, issue: {field: path.join('.'), message: issue.message.replace(/^Invalid input: (expected .*), received (.*)$/, '$1, got $2')}};
 }

@@ -44,14 +44,17 @@ export type JudgeFolder = {
 /** Loads and validates a judge folder. */
 export async function loadJudgeFolder(dir: string): Promise<JudgeFolder> {
 	const root = path.resolve(dir);
-	const info = await stat(root).catch(() => undefined);
-	if (!info) throw new UserError('judge folder not found', {file: root});
+	const info = await stat(root).catch((error: NodeJS.ErrnoException) => error);
+	if (info instanceof Error) {
+		throw new UserError(info.code === 'ELOOP' ? 'judge folder not found: too many symbolic links (ELOOP)' : 'judge folder not found', {file: root});
+	}
 	if (!info.isDirectory()) {
 		throw new UserError('a judge must be a folder (with judge.json, model.onnx, tokenizer.json)', {file: root});
 	}
 
 	const judgeFile = path.join(root, 'judge.json');
-	const judgeText = await readFile(judgeFile, 'utf8').catch(() => undefined);
+	const judgeText = await readFile(judgeFile, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'EISDIR' ? null : undefined));
+	if (judgeText === null) throw new UserError('judge.json is a folder, not a file', {file: judgeFile});
 	if (judgeText === undefined) {
 		throw new UserError('missing judge.json: a judge folder needs one next to the model and tokenizer.json ({"name": "my-judge"} is enough)', {
 			file: judgeFile,
@@ -276,7 +279,7 @@ async function onnxFilesIn(root: string): Promise<string[]> {
 	const found: string[] = [];
 	for (const sub of ['', 'onnx']) {
 		const names = await readdir(path.join(root, sub)).catch(() => []);
-		for (const name of names.sort()) if (name.endsWith('.onnx')) found.push(path.join(sub, name));
+		for (const name of names.sort()) if (name.endsWith('.onnx') && (await isFile(path.join(root, sub, name)))) found.push(path.join(sub, name));
 	}
 	return found;
 }

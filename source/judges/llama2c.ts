@@ -15,6 +15,7 @@
  */
 import {readFileSync} from 'node:fs';
 import {UserError} from '../errors.js';
+import {ioError, refuseSpecialFile} from '../fs-errors.js';
 import type {Tensor} from '../onnx/ir.js';
 
 /** The header of a llama2.c checkpoint. */
@@ -37,13 +38,20 @@ export type Llama2cHeader = {
 	shared: boolean;
 };
 
+/** Why a file could not be read, as one line (a file over 2 GiB is refused by readFileSync with a code of its own). */
+function readFailure(error: unknown, action: string, file: string): UserError {
+	const known = ioError(error, action, file);
+	return known instanceof UserError ? known : new UserError(`cannot ${action}: ${(error as Error).message}`, {file});
+}
+
 /** Read a llama2.c checkpoint into Hugging Face Llama parameter names. */
 export function readLlama2cCheckpoint(file: string): {header: Llama2cHeader; weights: Map<string, Tensor>} {
 	let bytes: Buffer;
+	refuseSpecialFile(file, 'read the checkpoint');
 	try {
 		bytes = readFileSync(file);
-	} catch {
-		throw new UserError('cannot read the checkpoint', {file});
+	} catch (error) {
+		throw readFailure(error, 'read the checkpoint', file);
 	}
 	if (bytes.length < 28) {
 		throw new UserError('not a llama2.c checkpoint: shorter than its 28-byte header', {file});
@@ -145,10 +153,11 @@ export type Llama2cToken = {
 /** Read a llama2.c tokenizer.bin for a vocabulary of `vocabSize` tokens. */
 export function readLlama2cTokenizer(file: string, vocabSize: number): Llama2cToken[] {
 	let bytes: Buffer;
+	refuseSpecialFile(file, 'read the tokenizer');
 	try {
 		bytes = readFileSync(file);
-	} catch {
-		throw new UserError('cannot read the tokenizer', {file});
+	} catch (error) {
+		throw readFailure(error, 'read the tokenizer', file);
 	}
 	const tokens: Llama2cToken[] = [];
 	let at = 4;

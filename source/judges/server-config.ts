@@ -85,7 +85,7 @@ export function parseServerJudgeConfig(value: unknown): {ok: true; config: Serve
 	const field = issue.path.map(String);
 	if (issue.code === 'unrecognized_keys') return {ok: false, issue: {field: [...field, issue.keys[0]].join('.'), message: 'unknown field'}};
 	const missing = /^Invalid input: (expected .*), received undefined$/.exec(issue.message);
-	return {ok: false, issue: {field: field.join('.'), message: missing ? `missing (${missing[1]})` : issue.message}};
+	return {ok: false, issue: {field: field.join('.'), message: missing ? `missing (${missing[1]})` : issue.message.replace(/^Invalid input: (expected .*), received (.*)$/, '$1, got $2')}};
 }
 
 /**

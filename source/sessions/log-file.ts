@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import {UserError} from '../errors.js';
-import {ioError} from '../fs-errors.js';
+import {ioError, refuseSpecialFile} from '../fs-errors.js';
 export {syncDir} from '../atomic-write.js';
 import {eventSchema, schemaVersion, type SessionEvent} from './schema.js';
 
@@ -55,6 +55,7 @@ function parseLine(text: string): Parsed {
 /** Reads and validates a log; throws a UserError naming file and line for anything a crash cannot explain. */
 export function readLog(file: string): ReadLog {
 	let bytes: Buffer;
+	refuseSpecialFile(file, 'read the event log');
 	try {
 		bytes = fs.readFileSync(file);
 	} catch (error) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import {z} from 'zod';
 import {taskSchema, type Task} from '../core/task.js';
 import {UserError} from '../errors.js';
-import {ioCode, ioError} from '../fs-errors.js';
+import {ioCode, ioError, refuseSpecialFile} from '../fs-errors.js';
 
 /** Name of the snapshot file in a session folder. */
 export const snapshotName = 'task.json';
@@ -42,6 +42,7 @@ export function snapshotText(task: unknown): {text: string; hash: string} {
 export function readSnapshot(dir: string): {task: Task; hash: string} {
 	const file = path.join(dir, snapshotName);
 	let text: string;
+	refuseSpecialFile(file, 'read the task snapshot');
 	try {
 		text = fs.readFileSync(file, 'utf8');
 	} catch (error) {

@@ -83,11 +83,17 @@ function sessionDir(id: string, options: StoreOptions): string {
 	return path.join(sessionsDir(options), id);
 }
 
-/** Reads a session without changing anything on disk (listing, export, inspection). */
-export function loadSession(id: string, options: StoreOptions = {}): {state: SessionState; warnings: string[]} {
+/** The folder of a saved session; a UserError when there is none (or a file in its place). */
+function existingSession(id: string, options: StoreOptions): string {
 	const dir = sessionDir(id, options);
 	if (!fs.existsSync(dir)) throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
-	return load(dir, options);
+	if (!fs.statSync(dir).isDirectory()) throw new UserError('not a session: a file, not a session folder', {file: dir});
+	return dir;
+}
+
+/** Reads a session without changing anything on disk (listing, export, inspection). */
+export function loadSession(id: string, options: StoreOptions = {}): {state: SessionState; warnings: string[]} {
+	return load(existingSession(id, options), options);
 }
 
 function load(dir: string, options: StoreOptions) {
@@ -237,8 +243,7 @@ export function newSession(input: CreateInput, options: StoreOptions = {}): Sess
 
 /** Opens a session to continue it: replays its log and locks it; a cut-off last line is dropped with a warning. */
 export function openSession(id: string, options: StoreOptions = {}): Session {
-	const dir = sessionDir(id, options);
-	if (!fs.existsSync(dir)) throw new UserError(`no session "${id}" in ${sessionsDir(options)}`, {field: 'session'});
+	const dir = existingSession(id, options);
 	const release = lock(dir);
 	try {
 		const {state, warnings, log} = load(dir, options);

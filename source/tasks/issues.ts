@@ -43,6 +43,7 @@ export function describeIssue(issue: Issue, root: unknown): {path: PropertyKey[]
 		case 'invalid_type': {
 			const found = at(root, where);
 			if (found === undefined) return {path: where, message: `missing (expected ${issue.expected})`};
+			if (issue.expected === 'int' && typeof found === 'number') return {path: where, message: `expected a whole number, got ${found}`};
 			return {path: where, message: `expected ${issue.expected}, got ${kindOf(found)}`};
 		}
 		case 'unrecognized_keys': {
@@ -51,11 +52,34 @@ export function describeIssue(issue: Issue, root: unknown): {path: PropertyKey[]
 		}
 		case 'invalid_union':
 			return describeUnion(issue, root, where);
+		case 'too_small':
+		case 'too_big':
+			return {path: where, message: outOfRange(issue, at(root, where))};
+		case 'invalid_format': {
+			const found = at(root, where);
+			const shown = typeof found === 'string' ? `, got ${JSON.stringify(found)}` : '';
+			if (issue.format === 'url') return {path: where, message: `expected a URL such as http://127.0.0.1:8000/v1${shown}`};
+			return {path: where, message: `expected a ${issue.format}${shown}`};
+		}
 		case 'invalid_value':
 			return {path: where, message: `expected one of ${issue.values.map(v => JSON.stringify(v)).join(', ')}`};
 		default:
 			return {path: where, message: issue.message};
 	}
+}
+
+/** A number, text or list out of its range, in words, with what was found. */
+function outOfRange(issue: Extract<Issue, {code: 'too_small' | 'too_big'}>, found: unknown): string {
+	const small = issue.code === 'too_small';
+	const limit = Number(small ? issue.minimum : issue.maximum);
+	const inclusive = issue.inclusive !== false;
+	if (issue.origin === 'string') return small && limit === 1 ? 'must not be empty' : `expected ${small ? 'at least' : 'at most'} ${limit} characters`;
+	if (issue.origin === 'array' || issue.origin === 'set') return small && limit === 1 ? 'must not be empty (at least one item)' : `expected ${small ? 'at least' : 'at most'} ${limit} items`;
+	const got = typeof found === 'number' ? `, got ${found}` : '';
+	// zod checks a whole number against the largest safe integer before the schema's own maximum.
+	if (!small && limit === Number.MAX_SAFE_INTEGER) return `far too large${got}`;
+	const bound = small ? (inclusive ? 'at least' : 'above') : inclusive ? 'at most' : 'below';
+	return `expected ${bound} ${limit}${got}`;
 }
 
 /**
@@ -70,6 +94,6 @@ function describeUnion(issue: Extract<Issue, {code: 'invalid_union'}>, root: unk
 	}
 	const expected = issue.errors.flatMap(list => (list[0]?.code === 'invalid_type' ? [list[0].expected] : []));
 	const found = at(root, where);
-	const got = found === undefined ? 'nothing' : kindOf(found);
-	return {path: where, message: expected.length > 0 ? `expected ${expected.join(' or ')}, got ${got}` : issue.message};
+	if (found === undefined && expected.length > 0) return {path: where, message: `missing (expected ${expected.join(' or ')})`};
+	return {path: where, message: expected.length > 0 ? `expected ${expected.join(' or ')}, got ${kindOf(found)}` : issue.message};
 }

@@ -5,10 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {parseDocument as parseYamlDocument, type YAMLError} from 'yaml';
+import {parseAllDocuments, type YAMLError} from 'yaml';
 import type {z} from 'zod';
 import {exampleSchema, taskSchema, type Task, type TaskExample} from '../core/task.js';
 import {UserError} from '../errors.js';
+import {ioError, refuseSpecialFile} from '../fs-errors.js';
 import {describeIssue, fieldPath} from './issues.js';
 
 /** How a file path is shown: relative to the working directory when inside it, else absolute. */
@@ -31,20 +32,14 @@ export type TaskDefaults = {
  */
 export function loadTask(file: string, defaults: TaskDefaults = {}): Task {
 	const absolute = path.resolve(file);
-	const shown = displayPath(absolute);
-	let text: string;
-	try {
-		text = fs.readFileSync(absolute, 'utf8');
-	} catch (error) {
-		throw new UserError(readProblem(error), {file: shown});
-	}
-	return parseTask(text, absolute, defaults);
+	return parseTask(readTextFile(absolute), absolute, defaults);
 }
 
 /** Parses and validates a task from its text; `file` (absolute) names it in errors and anchors JSONL paths. */
 export function parseTask(text: string, file: string, defaults: TaskDefaults = {}): Task {
 	const shown = displayPath(file);
-	const raw = parseDocument(text, file, shown);
+	const raw = text.trim() === '' ? null : parseDocument(text, file, shown);
+	if (raw === null || raw === undefined) throw new UserError('the file is empty; a task needs at least name, prompt and data', {file: shown});
 	const parsed = taskSchema.safeParse(raw);
 	if (!parsed.success) throw issueError(parsed.error.issues, raw, shown);
 	const task = parsed.data;
@@ -86,8 +81,15 @@ function parseDocument(text: string, file: string, shown: string): unknown {
 		}
 	}
 	// Warnings are collected here, never printed: an unknown tag (!!js/function) is an error of the file.
-	const doc = parseYamlDocument(text, {prettyErrors: true, uniqueKeys: true, logLevel: 'silent'});
+	const docs = parseAllDocuments(text, {prettyErrors: true, uniqueKeys: true, logLevel: 'silent'});
+	if (!Array.isArray(docs) || docs.length === 0) return null;
+	const doc = docs[0]!;
 	if (doc.errors.length > 0) throw yamlProblem(doc.errors[0], 'not valid YAML', shown);
+	if (docs.length > 1) {
+		// Only the first would be read, and the rest silently ignored.
+		const line = text.slice(0, docs[1]!.range[0]).split('\n').length;
+		throw new UserError(`holds ${docs.length} YAML documents (a line "---" starts another); a task file holds one`, {file: shown, field: `line ${line}`});
+	}
 	const tag = doc.warnings.find(w => w.code === 'TAG_RESOLVE_FAILED');
 	if (tag) {
 		const name = /tag:yaml\.org,2002:(\S+)/.exec(tag.message)?.[1];
@@ -115,9 +117,11 @@ function loadExamples(value: TaskExample[] | string, split: 'train' | 'test', ta
 	const shown = displayPath(file);
 	let text: string;
 	try {
-		text = fs.readFileSync(file, 'utf8');
+		text = readTextFile(file);
 	} catch (error) {
-		throw new UserError(`cannot read the ${split} examples ${JSON.stringify(value)}: ${readProblem(error)}`, {
+		// Not there at all: the task file's field is at fault. A file that is there but not text speaks for itself.
+		if (!(error instanceof UserError) || error.file !== shown || !/^(no such file|is a folder)/.test(error.message)) throw error;
+		throw new UserError(`cannot read the ${split} examples ${JSON.stringify(value)}: ${error.message}`, {
 			file: displayPath(taskFile),
 			field: `data.${split}`,
 		});
@@ -180,10 +184,46 @@ function checkJudges(task: Task, shown: string): void {
 	}
 }
 
-function readProblem(error: unknown): string {
-	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ENOENT') return 'no such file';
-	if (code === 'EISDIR') return 'is a folder, not a file';
-	if (code === 'EACCES') return 'permission denied';
-	return (error as Error).message;
+/**
+ * A text file the user gave (a task, examples, a prompt), as a UserError naming it when it cannot be read or is not
+ * text. Only a regular file is read (see refuseSpecialFile). The text must be UTF-8; a leading byte-order mark is
+ * dropped.
+ */
+export function readTextFile(file: string): string {
+	const shown = displayPath(file);
+	let bytes: Buffer;
+	refuseSpecialFile(file, 'read', shown);
+	try {
+		bytes = fs.readFileSync(file);
+	} catch (error) {
+		if (error instanceof UserError) throw error;
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT') throw new UserError('no such file', {file: shown});
+		if (code === 'EISDIR') throw new UserError('is a folder, not a file', {file: shown});
+		throw ioError(error, 'read', shown);
+	}
+	return decodeText(bytes, shown);
+}
+
+/** UTF-8 text without its byte-order mark; anything else (UTF-16, a binary file, other encodings) is refused. */
+function decodeText(bytes: Buffer, shown: string): string {
+	if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+		throw new UserError('not UTF-8 text: it is UTF-16; save it as UTF-8', {file: shown});
+	}
+	const nul = bytes.indexOf(0);
+	if (nul >= 0) throw new UserError(`not text: a binary file (a NUL byte on line ${lineAt(bytes, nul)})`, {file: shown});
+	try {
+		return new TextDecoder('utf-8', {fatal: true}).decode(bytes);
+	} catch {
+		const lossy = new TextDecoder('utf-8').decode(bytes);
+		const line = lossy.slice(0, Math.max(0, lossy.indexOf('\ufffd'))).split('\n').length;
+		throw new UserError(`not UTF-8 text: line ${line} has bytes that are not UTF-8 (another encoding, or a binary file); save it as UTF-8`, {file: shown});
+	}
+}
+
+/** The line (from 1) of a byte offset. */
+function lineAt(bytes: Buffer, offset: number): number {
+	let line = 1;
+	for (let i = 0; i < offset; i++) if (bytes[i] === 10) line++;
+	return line;
 }

@@ -120,7 +120,7 @@ test('malformed inputs get one clear line, exit 2, no stack trace, and leave sav
 		['eval without a prompt', ['eval', taskFile], /^gmpo: --prompt: give exactly one of --prompt FILE and --session ID$/, true],
 		['eval prompt file missing', ['eval', taskFile, '--prompt', path.join(dir, 'missing.txt')], /^gmpo: \S*missing\.txt: no such file$/, true],
 		['unknown setting', ['config', 'set', 'nope', '1'], /^gmpo: nope: unknown setting "nope"; settings are /, true],
-		['bad setting value', ['config', 'set', 'defaults.rounds', 'abc'], /^gmpo: defaults\.rounds: invalid value: .+$/, true],
+		['bad setting value', ['config', 'set', 'defaults.rounds', 'abc'], /^gmpo: defaults\.rounds: invalid value "abc": expected a whole number from 1 to 1000$/, true],
 		['extra argument', ['sessions', 'x'], /^gmpo: unexpected argument "x"; usage: gmpo sessions/, true],
 	];
 	try {

@@ -1,7 +1,8 @@
 /**
  * A loopback HTTP server speaking just enough of the chat-completions protocol to test the OpenAI client: each
  * request takes the next scripted reply (a content string, an HTTP error, a hang, or a broken reply: cut short, its
- * connection dropped mid-body, or a body that trickles and never ends) and is recorded.
+ * connection dropped mid-body, a body that trickles and never ends, or one that stops and never ends) and is recorded.
+ * Hooks say when a request arrived, when a reply's body has started, and when the client hung up before the end.
  */
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
@@ -16,7 +17,9 @@ export type Reply =
 	/** A 200 that announces a full body, sends half, then closes the connection. */
 	| {drop: true}
 	/** A 200 that sends the start of a body, then one space every few ms, forever. */
-	| {trickle: true};
+	| {trickle: true}
+	/** A 200 that sends the start of a body, then nothing, with the connection left open. */
+	| {stall: true};
 
 /** A request as received. */
 export type Received = {
@@ -35,6 +38,12 @@ export type ChatServer = {
 	received: Received[];
 	/** Called when a request arrives (after it is recorded). */
 	onRequest?: () => void;
+	/** Called when a trickling or stalled body has started (its headers and first bytes are written). */
+	onBodyStarted?: () => void;
+	/** Replies the client hung up on before their end (a deadline passed, a request was aborted). */
+	dropped: number;
+	/** Called when the client hangs up on a reply before its end. */
+	onDropped?: () => void;
 	close(): Promise<void>;
 };
 
@@ -59,10 +68,16 @@ export async function startChatServer(replies: Reply[]): Promise<ChatServer> {
 			state.received.push({path: req.url ?? '', headers: req.headers, body: JSON.parse(data)});
 			state.onRequest?.();
 			const reply = queue.shift() ?? {status: 500, body: '{"error":{"message":"no scripted reply"}}'};
+			res.on('close', () => {
+				if (res.writableEnded) return;
+				state.dropped++;
+				state.onDropped?.();
+			});
 			if ('hang' in reply) return;
-			if ('trickle' in reply) {
+			if ('trickle' in reply || 'stall' in reply) {
 				res.writeHead(200, {'content-type': 'application/json'});
-				res.write('{"id": "chatcmpl-test",');
+				res.write('{"id": "chatcmpl-test",', () => state.onBodyStarted?.());
+				if ('stall' in reply) return;
 				const timer = setInterval(() => res.write(' '), 5);
 				res.on('close', () => clearInterval(timer));
 				return;
@@ -92,6 +107,7 @@ export async function startChatServer(replies: Reply[]): Promise<ChatServer> {
 	const state: ChatServer = {
 		url: `http://127.0.0.1:${port}/v1`,
 		received: [],
+		dropped: 0,
 		close: async () => {
 			server.closeAllConnections();
 			await new Promise<void>(resolve => server.close(() => resolve()));

@@ -1,17 +1,20 @@
 /**
  * Generator faults against a real loopback HTTP server (node:http on 127.0.0.1, port 0): a 200 whose JSON is cut
- * short, a connection dropped mid-reply, a body that trickles forever, a server that never answers, a 501 HTML page,
- * a 503, nothing listening. Each ends in one UserError line (retried first when another try can help), and no request
- * outlives its deadline, whatever the server does: the deadlines here are small and must fire, since the server
- * never finishes; no test depends on how long anything takes.
+ * short, a connection dropped mid-reply, a body that trickles forever or stops half-way, a server that never answers,
+ * a connection accepted and never answered, a 501 HTML page, a 503, nothing listening. Each ends in one UserError line
+ * (retried first when another try can help), and no request outlives its deadline, whatever the server does. The
+ * deadline is the only bound: the server never finishes, and the test passes the deadline through a clock it fires
+ * once the request (or its body) is under way, so every count is exact and nothing races a real clock; withDeadline's
+ * own test checks the real clock.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {afterEach, test} from 'node:test';
 import {UserError} from '../../source/errors.js';
 import {createOpenAiChatClient, createOpenAiGenerator, excerpt, type OpenAiOptions} from '../../source/generators/openai.js';
 import {DeadlineError, withDeadline, type RetryNotice} from '../../source/core/retry.js';
 import {freePort, startChatServer, type ChatServer, type Reply} from './chat-server.js';
-import {sampleRequest, validReply} from './fixtures.js';
+import {manualClock, sampleRequest, validReply} from './fixtures.js';
 
 let server: ChatServer | undefined;
 
@@ -83,26 +86,94 @@ test('a cut-off reply, then a dropped connection, then a good reply: the proposa
 	assert.match(notices[1].reason, /^the connection dropped mid-reply/);
 });
 
-test('a body that trickles and never ends is cut off at the deadline, which covers the body, and not retried', async () => {
-	const {notices, error} = await propose(await generatorFor([{trickle: true}, {content: validReply}], {timeoutMs: 200}));
-	const e = oneLine(error, /^the generator at \S+ sent no complete reply within 0\.2 s; raise --timeout \(or `gmpo config set generator.timeout`\) for a slow server$/);
-	assert.equal(e.field, 'generator.baseUrl');
-	// Whether the request reached the server before the deadline is up to the machine; either way it was sent once.
-	assert.ok(server!.received.length <= 1);
+/** A generator whose deadlines pass only when the test fires its clock; the deadline itself is 120 s. */
+async function generatorWithClock(replies: Reply[], options: Partial<OpenAiOptions> = {}) {
+	const clock = manualClock();
+	const generator = await generatorFor(replies, {timeoutMs: 120_000, deadlineTimer: clock.timer, ...options});
+	return {generator, clock};
+}
+
+/** Resolves once the client has hung up on a reply before its end (the request was aborted, not left open). */
+function hungUp(s: ChatServer): Promise<void> {
+	return new Promise(resolve => {
+		if (s.dropped > 0) resolve();
+		else s.onDropped = () => resolve();
+	});
+}
+
+const timedOut = /^the generator at \S+ sent no complete reply within 120 s; raise --timeout \(or `gmpo config set generator.timeout`\) for a slow server$/;
+
+// The deadline is the only bound in the next four tests: the server never finishes, and the test passes the deadline
+// (fires the clock) once the request or its body is under way. The test-level timeouts only guard against a hang.
+test('a server that never answers: cut off when the deadline passes, not retried, the connection closed', {timeout: 60_000}, async () => {
+	const {generator, clock} = await generatorWithClock([{hang: true}, {content: validReply}], {retries: 4});
+	server!.onRequest = () => clock.fire();
+	const {notices, error} = await propose(generator);
+	assert.equal(oneLine(error, timedOut).field, 'generator.baseUrl');
+	assert.equal(server!.received.length, 1, 'one attempt');
 	assert.deepEqual(notices, [], 'not retried');
+	await hungUp(server!);
+	assert.deepEqual(clock.armed.map(d => d.fired), [true]);
 });
 
-test('a server that never answers is cut off at the deadline and not retried', async () => {
-	const {notices, error} = await propose(await generatorFor([{hang: true}, {content: validReply}], {timeoutMs: 200, retries: 4}));
-	oneLine(error, /sent no complete reply within 0\.2 s/);
-	assert.ok(server!.received.length <= 1);
-	assert.deepEqual(notices, [], 'not retried');
+test('a body that trickles forever: the deadline covers the body; cut off, not retried, the connection closed', {timeout: 60_000}, async () => {
+	const {generator, clock} = await generatorWithClock([{trickle: true}, {content: validReply}]);
+	server!.onBodyStarted = () => clock.fire();
+	const {notices, error} = await propose(generator);
+	oneLine(error, timedOut);
+	assert.equal(server!.received.length, 1);
+	assert.deepEqual(notices, []);
+	await hungUp(server!);
 });
 
-test('the deadline is per attempt: a good reply after a retried 503 gets a deadline of its own', async () => {
-	const {proposal, error} = await propose(await generatorFor([{status: 503}, {content: validReply}], {timeoutMs: 5_000}));
+test('a body that stops half-way with the connection left open: cut off at the deadline, not retried', {timeout: 60_000}, async () => {
+	const {generator, clock} = await generatorWithClock([{stall: true}, {content: validReply}]);
+	server!.onBodyStarted = () => clock.fire();
+	const {notices, error} = await propose(generator);
+	oneLine(error, timedOut);
+	assert.equal(server!.received.length, 1);
+	assert.deepEqual(notices, []);
+	await hungUp(server!);
+});
+
+test('a connection that is accepted and never answered (not even HTTP): cut off at the deadline, not retried', {timeout: 60_000}, async () => {
+	const clock = manualClock();
+	const sockets: net.Socket[] = [];
+	const closed: Promise<void>[] = [];
+	const silent = net.createServer(socket => {
+		sockets.push(socket);
+		closed.push(new Promise(resolve => socket.on('close', () => resolve())));
+		// The request reaches us (its first bytes at least): now the deadline passes.
+		socket.once('data', () => clock.fire());
+	});
+	await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
+	try {
+		const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}/v1`;
+		const generator = createOpenAiGenerator({baseUrl: url, model: 'test-model', retries: 3, retryBaseDelayMs: 1, timeoutMs: 120_000, deadlineTimer: clock.timer});
+		const {notices, error} = await propose(generator);
+		oneLine(error, timedOut);
+		assert.equal(sockets.length, 1, 'one connection');
+		assert.deepEqual(notices, []);
+		await closed[0];
+	} finally {
+		for (const s of sockets) s.destroy();
+		await new Promise<void>(resolve => silent.close(() => resolve()));
+	}
+});
+
+test('the deadline is per attempt: a 503 and a good reply each get their own, and neither passes', {timeout: 60_000}, async () => {
+	const {generator, clock} = await generatorWithClock([{status: 503}, {content: validReply}]);
+	const {proposal, error} = await propose(generator);
 	assert.equal(error, undefined);
 	assert.equal(proposal!.edits.length, 4);
+	assert.deepEqual(
+		clock.armed.map(d => [d.ms, d.cancelled, d.fired]),
+		[
+			[120_000, true, false],
+			[120_000, true, false],
+		],
+		'two deadlines, both cancelled when their attempt ended',
+	);
 });
 
 test('a 501 HTML page is not retried and is summarised (status and title), never put whole into the message', async () => {

@@ -1,4 +1,5 @@
-/** A small proposal request shared by the generator tests. */
+/** A small proposal request shared by the generator tests, a valid reply to it, and a deadline clock a test fires. */
+import type {DeadlineTimer} from '../../source/core/retry.js';
 import type {ProposalRequest} from '../../source/generators/types.js';
 
 export function sampleRequest(overrides: Partial<ProposalRequest> = {}): ProposalRequest {
@@ -29,3 +30,32 @@ export const validReply = JSON.stringify({
 		{segment: 's4', op: 'replace', text: 'Explain the refund policy when asked.', rationale: 'targets mention refunds'},
 	],
 });
+
+/** A deadline armed through a manual clock. */
+export type ArmedDeadline = {ms: number; fire: () => void; cancelled: boolean; fired: boolean};
+
+/**
+ * A clock for the generator's deadlines that only the test moves: `fire()` passes every deadline still armed, at the
+ * moment the test chooses (when the server has the request, when a body has started), so a test of what a deadline
+ * does never races a real clock.
+ */
+export function manualClock(): {timer: DeadlineTimer; armed: ArmedDeadline[]; fire(): void} {
+	const armed: ArmedDeadline[] = [];
+	return {
+		timer(ms, fire) {
+			const deadline = {ms, fire, cancelled: false, fired: false};
+			armed.push(deadline);
+			return () => {
+				deadline.cancelled = true;
+			};
+		},
+		armed,
+		fire() {
+			for (const d of armed.filter(a => !a.cancelled)) {
+				d.cancelled = true;
+				d.fired = true;
+				d.fire();
+			}
+		},
+	};
+}
