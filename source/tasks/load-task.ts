@@ -196,11 +196,12 @@ export function readTextFile(file: string): string {
 	try {
 		bytes = fs.readFileSync(file);
 	} catch (error) {
-		if (error instanceof UserError) throw error;
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOENT') throw new UserError('no such file', {file: shown});
 		if (code === 'EISDIR') throw new UserError('is a folder, not a file', {file: shown});
-		throw ioError(error, 'read', shown);
+		const known = ioError(error, 'read', shown);
+		// Node refuses a file over 2 GiB with a code of its own (ERR_FS_FILE_TOO_LARGE): still the file's fault.
+		throw known instanceof UserError ? known : new UserError(`cannot read: ${(error as Error).message}`, {file: shown});
 	}
 	return decodeText(bytes, shown);
 }
