@@ -120,7 +120,11 @@ export async function run(quick: boolean): Promise<void> {
 	const two = by('gmpo graph, product, 2 sessions');
 	const shared = by('gmpo graph, basic, 2 sessions, one weights buffer');
 	const memory = by('gmpo graph, basic, weights in memory');
-	const lowest = results.filter(r => r.m).sort((a, b) => a.peak - b.peak)[0];
+	const done = results.filter(r => r.m);
+	const lowest = Math.min(...done.map(r => r.peak));
+	// Rows as lean as the leanest (peak RSS within 2%: closer than that is noise), and the fastest of them.
+	const lean = done.filter(r => r.peak <= lowest * 1.02 && r.m!.attributionS === undefined && r.row.spec.sessions === 1);
+	const fastest = [...lean].sort((a, b) => a.m!.forwardS - b.m!.forwardS)[0];
 	const gib = (b: number | undefined) => (b === undefined ? null : Number((b / GiB).toFixed(3)));
 	const result = {
 		shape,
@@ -129,7 +133,9 @@ export async function run(quick: boolean): Promise<void> {
 		product_peak_ratio: product ? Number((product.peak / weightBytes).toFixed(3)) : null,
 		product_forward_s: product?.m ? Number(product.m.forwardS.toFixed(2)) : null,
 		export_default_peak_gib: gib(by('export, onnxruntime defaults (all, prepack)')?.peak),
-		lowest_peak_row: lowest?.row.name ?? null,
+		lowest_peak_gib: done.length > 0 ? gib(lowest) : null,
+		as_lean_rows: lean.map(r => r.row.name),
+		fastest_lean_row: fastest ? `${fastest.row.name} (${fastest.m!.forwardS.toFixed(2)} s)` : null,
 		// The weights file's pages resident through mmap in the product's session: onnxruntime maps external data.
 		product_mapped_gib: gib(product?.m?.mapped),
 		// What a second session of the same graph adds: by peak RSS (which counts the mapped weights once per mapping)
@@ -149,7 +155,8 @@ export async function run(quick: boolean): Promise<void> {
 			command: `npm run bench -- session-options${shape === 'smollm2-360m' ? '' : ` --shape ${shape}`}`,
 			notes: [
 				`Rows: "export" is the exported model.onnx + model.onnx_data (forward to full logits), "gmpo graph" the unified graph gmpo's cache builds for it (loss and attribution behind an If; forward = the loss branch, want_grad false). Unless the row says otherwise: created from the file's path (export) or from its bytes with session.model_external_initializers_file_folder_path (gmpo graph, as the product does), optimisation basic, session.disable_prepacking = 1, enableCpuMemArena and enableMemPattern on, ${os.availableParallelism()} intra-op threads. "product" rows go through source/onnx/ort.ts createSession with the product's options for judges over 256 MiB. "weights in memory": the weights file read into one Buffer and given as sessionOptions.externalData; "2 sessions": two sessions of the graph in one process, each having run the batch; "initializers outside the arena": session.use_device_allocator_for_initializers = 1.`,
-				'Columns: create s = creating the session(s); forward s = the second run of the batch (the first grows the arena); after create = VmHWM once the session(s) exist; anon = RssAnon at the end; mapped = resident pages of mappings of model.onnx_data (onnxruntime memory-maps page-aligned external data: there is no config key for it); PSS = proportional set size, which counts a page mapped twice in the process once (RSS counts it per mapping); agree = every session gave the same output.',
+				'Columns: create s = creating the session(s); first run = the first run of the batch (the arena grows, mapped weights are read); forward s = the median of the next 3 runs; after create = VmHWM once the session(s) exist; anon = RssAnon at the end; mapped = resident pages of mappings of model.onnx_data (onnxruntime memory-maps page-aligned external data: there is no config key for it); PSS = proportional set size, which counts a page mapped twice in the process once (RSS counts it per mapping); agree = every session gave the same output.',
+				'Shared initializers: onnxruntime-node 1.30 reads these session options only: execution providers, thread counts, graphOptimizationLevel, enableCpuMemArena, enableMemPattern, executionMode, optimizedModelFilePath, log and profiling settings, extra (config entries) and externalData (external data given as bytes). onnxruntime\'s shared initializers (AddInitializer / AddExternalInitializers with caller-owned tensors), a prepacked-weights container shared by sessions, and allocators registered in the environment (session.use_env_allocators has none to use) are not reachable from it. Sessions of one process share weights only as pages of the same mapped file.',
 				`First open through the product (graph built into GMPO_CACHE_DIR): ${open ? `${fmt(open.seconds, 1)} s, peak ${g(open.peak)} GiB` : 'not run'}.`,
 			],
 		},
