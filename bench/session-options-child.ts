@@ -4,9 +4,13 @@
  *
  *   tsx bench/session-options-child.ts open <judge-dir>   open the judge through the product (fills GMPO_CACHE_DIR)
  *   tsx bench/session-options-child.ts run <spec.json>    create the session(s) a Spec describes, run one batch
+ *   tsx bench/session-options-child.ts interleave <spec.json>   one session per Spec.variants, timed in turns
  *
  * `run` prints one JSON line (Measured): session-creation and forward seconds, the peak RSS after creation, and how
  * the resident memory splits at the end (anonymous, mapped from the weights file, proportional set size).
+ * `interleave` prints the median and least seconds of each variant's forward: the variants take turns, round after
+ * round, so that the load of a shared machine falls on all of them alike (separate processes, minutes apart, differ
+ * by more than the options do).
  *
  * This file imports onnxruntime-node itself: the options measured here (the arena, the memory pattern, config keys,
  * external data given as bytes) are the ones source/onnx/ort.ts does not expose. The product's own choice is made
@@ -60,6 +64,9 @@ export type Spec = {
 	tokens: number;
 	/** Intra-op threads. */
 	threads: number;
+	/** For `interleave`: the variants timed against each other, and the rounds. */
+	variants?: {name: string; optimization: Spec['optimization']; prepack: boolean}[];
+	rounds?: number;
 };
 
 /** What `run` prints. */
@@ -229,6 +236,27 @@ async function measure(spec: Spec): Promise<Measured> {
 	};
 }
 
+/** Warm forward seconds of each variant (median and least over the rounds), the variants taking turns. */
+async function interleave(spec: Spec): Promise<Record<string, {median: number; min: number}>> {
+	const variants = spec.variants ?? [];
+	const sessions: ort.InferenceSession[] = [];
+	for (const v of variants) sessions.push(await create({...spec, optimization: v.optimization, prepack: v.prepack}));
+	const encoded = encodedBatch(spec);
+	const feeds = Object.fromEntries(Object.entries(spec.kind === 'source' ? sourceFeeds(spec, encoded) : judgeFeeds(spec, encoded, false)).map(([k, v]) => [k, fromIr(v)]));
+	const output = spec.kind === 'source' ? 'logits' : 'loss';
+	for (const s of sessions) await s.run(feeds, [output]);
+	const times: number[][] = variants.map(() => []);
+	for (let round = 0; round < (spec.rounds ?? 5); round++) {
+		for (const [i, s] of sessions.entries()) {
+			const t = performance.now();
+			await s.run(feeds, [output]);
+			times[i]!.push((performance.now() - t) / 1000);
+		}
+	}
+	for (const s of sessions) await s.release();
+	return Object.fromEntries(variants.map((v, i) => [v.name, {median: [...times[i]!].sort((a, b) => a - b)[Math.floor(times[i]!.length / 2)]!, min: Math.min(...times[i]!)}]));
+}
+
 const [mode, arg] = process.argv.slice(2) as [string, string];
 if (mode === 'open') {
 	// As `gmpo score` opens a judge: the folder, the pool the product would choose, the graph built and cached.
@@ -244,9 +272,10 @@ if (mode === 'open') {
 	} finally {
 		await pool.close();
 	}
-} else if (mode === 'run') {
+} else if (mode === 'run' || mode === 'interleave') {
 	const spec = JSON.parse(readFileSync(arg, 'utf8')) as Spec;
-	process.stdout.write(`${JSON.stringify(await measure({...spec, threads: spec.threads || os.availableParallelism()}))}\n`);
+	const full = {...spec, threads: spec.threads || os.availableParallelism()};
+	process.stdout.write(`${JSON.stringify(mode === 'run' ? await measure(full) : await interleave(full))}\n`);
 } else {
 	process.stderr.write(`unknown mode ${mode}\n`);
 	process.exit(2);
