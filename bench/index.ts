@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 	'real-data': () => import('./real-data.js'),
 	'hf-import': () => import('./hf-import.js'),
 	'real-size': () => import('./real-size.js'),
+	'session-options': () => import('./session-options.js'),
 	lock: () => import('./lock-stress.js'),
 	quadrature: () => import('./quadrature.js'),
 	racing: () => import('./racing.js'),
@@ -23,8 +24,8 @@ const BENCHES: Record<string, () => Promise<{run(quick: boolean): Promise<void>}
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-// A flag's value (--size 1b) is not a benchmark name.
-const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--size' && args[i - 1] !== '--shape');
+// A flag's value (--size 1b, --shape NAME) is not a benchmark name.
+const names = args.filter((a, i) => !a.startsWith('--') && !['--size', '--shape'].includes(args[i - 1] ?? ''));
 const unknown = names.filter(n => !(n in BENCHES));
 if (unknown.length > 0) {
 	process.stderr.write(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${Object.keys(BENCHES).join(', ')}\n`);
