@@ -53,6 +53,26 @@ export function filledTensor(dtype: FloatDType, dims: number[], value: number): 
 	return {dtype, dims: [...dims], data: floatArray(dtype, sizeOf(dims)).fill(value)};
 }
 
+/**
+ * Deterministic random weights for `shapes`, drawn in their order from one seeded normal source: a weight `rule`
+ * gives a constant for (norm scales, biases) is filled with it; every other one is normal(0, std), std from the
+ * rule (default 0.02, HF's initializer_range).
+ */
+export function randomWeights(
+	shapes: Map<string, number[]>,
+	dtype: FloatDType,
+	seed: number,
+	rule: (name: string) => {fill: number} | {std: number} | undefined,
+): Map<string, Tensor> {
+	const normal = gaussian(seededRandom(seed));
+	const weights = new Map<string, Tensor>();
+	for (const [name, dims] of shapes) {
+		const r = rule(name);
+		weights.set(name, r && 'fill' in r ? filledTensor(dtype, dims, r.fill) : normalTensor(dtype, dims, r?.std ?? 0.02, normal));
+	}
+	return weights;
+}
+
 /** A zeroed typed array of a builder float type (typed arrays only: a JS array of 100M+ numbers cannot exist). */
 export function floatArray(dtype: FloatDType, n: number): Float32Array | Float64Array {
 	return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);

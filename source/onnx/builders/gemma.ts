@@ -12,14 +12,11 @@ import {
 	attentionAllowed,
 	builderFor,
 	decoderModel,
-	filledTensor,
-	gaussian,
 	installWeights,
 	linear,
-	normalTensor,
-	seededRandom,
 	splitHeads,
 	type FloatDType,
+	randomWeights,
 } from './common.js';
 import {gemma2ConfigJson, gemmaConfigJson, gemmaProblem, isGemma2, readGemma2Config, readGemmaConfig, type Gemma2Config, type GemmaConfig} from './gemma-config.js';
 import {roundLikeTorch} from './hf-config.js';
@@ -126,12 +123,7 @@ export function buildGemma(c: GemmaConfig, weights: ReadonlyMap<string, Tensor>)
  */
 export function randomGemmaWeights(c: GemmaConfig, seed = 0): Map<string, Tensor> {
 	checkGemmaConfig(c);
-	const normal = gaussian(seededRandom(seed));
-	const weights = new Map<string, Tensor>();
-	for (const [name, dims] of gemmaWeightShapes(c)) {
-		weights.set(name, name.endsWith('norm.weight') ? filledTensor(c.dtype, dims, 0) : normalTensor(c.dtype, dims, 0.02, normal));
-	}
-	return weights;
+	return randomWeights(gemmaWeightShapes(c), c.dtype, seed, name => (name.endsWith('norm.weight') ? {fill: 0} : undefined));
 }
 
 /** Hub checkpoints of both versions: inv_freq is a non-persistent buffer, but some older files saved it. */

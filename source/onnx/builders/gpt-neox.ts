@@ -11,13 +11,10 @@ import {
 	attentionAllowed,
 	builderFor,
 	decoderModel,
-	filledTensor,
-	gaussian,
 	installWeights,
 	linear,
-	normalTensor,
-	seededRandom,
 	type FloatDType,
+	randomWeights,
 } from './common.js';
 import {HfConfigReader} from './hf-config.js';
 import {activation, applyRotary, isActivation, layerNorm, ropeInverseFrequencies, rotaryTables, type Activation} from './layers.js';
@@ -173,13 +170,7 @@ export function buildGptNeox(c: GptNeoxConfig, weights: ReadonlyMap<string, Tens
 /** Deterministic random weights: normal(0, 0.02) matrices and embeddings, zero biases, unit LayerNorm scales. */
 export function randomGptNeoxWeights(c: GptNeoxConfig, seed = 0): Map<string, Tensor> {
 	checkGptNeoxConfig(c);
-	const normal = gaussian(seededRandom(seed));
-	const weights = new Map<string, Tensor>();
-	for (const [name, dims] of gptNeoxWeightShapes(c)) {
-		const isNorm = /layer_?norm\.weight$/.test(name);
-		weights.set(name, isNorm ? filledTensor(c.dtype, dims, 1) : name.endsWith('.bias') ? filledTensor(c.dtype, dims, 0) : normalTensor(c.dtype, dims, 0.02, normal));
-	}
-	return weights;
+	return randomWeights(gptNeoxWeightShapes(c), c.dtype, seed, name => (/layer_?norm\.weight$/.test(name) ? {fill: 1} : name.endsWith('.bias') ? {fill: 0} : undefined));
 }
 
 /**

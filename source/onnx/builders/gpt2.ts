@@ -10,13 +10,10 @@ import {
 	builderFor,
 	conv1d,
 	decoderModel,
-	filledTensor,
-	gaussian,
 	installWeights,
-	normalTensor,
-	seededRandom,
 	splitHeads,
 	type FloatDType,
+	randomWeights,
 } from './common.js';
 
 /** A GPT-2 style configuration (Hugging Face GPT2Config, the fields the graph depends on). */
@@ -81,19 +78,9 @@ export function gpt2WeightShapes(config: Gpt2Config): Map<string, number[]> {
  */
 export function randomGpt2Weights(config: Gpt2Config, seed = 0): Map<string, Tensor> {
 	checkGpt2Config(config);
-	const normal = gaussian(seededRandom(seed));
-	const weights = new Map<string, Tensor>();
-	for (const [name, dims] of gpt2WeightShapes(config)) {
-		if (/ln_\w+\.weight$/.test(name)) {
-			weights.set(name, filledTensor(config.dtype, dims, 1));
-		} else if (name.endsWith('.bias')) {
-			weights.set(name, filledTensor(config.dtype, dims, 0));
-		} else {
-			const residual = name.endsWith('c_proj.weight');
-			weights.set(name, normalTensor(config.dtype, dims, residual ? 0.02 / Math.sqrt(2 * config.nLayer) : 0.02, normal));
-		}
-	}
-	return weights;
+	return randomWeights(gpt2WeightShapes(config), config.dtype, seed, name =>
+		/ln_\w+\.weight$/.test(name) ? {fill: 1} : name.endsWith('.bias') ? {fill: 0} : name.endsWith('c_proj.weight') ? {std: 0.02 / Math.sqrt(2 * config.nLayer)} : undefined,
+	);
 }
 
 /** Throw on a configuration no GPT-2 graph can have. */

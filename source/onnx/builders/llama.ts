@@ -12,14 +12,11 @@ import {
 	attentionAllowed,
 	builderFor,
 	decoderModel,
-	filledTensor,
-	gaussian,
 	installWeights,
 	linear,
-	normalTensor,
-	seededRandom,
 	splitHeads,
 	type FloatDType,
+	randomWeights,
 } from './common.js';
 
 /** RoPE frequency scaling: "linear" divides every frequency; "llama3" divides the low ones (Llama 3.1+). */
@@ -117,18 +114,7 @@ export function llamaWeightShapes(config: LlamaConfig): Map<string, number[]> {
 /** Deterministic random weights: normal(0, 0.02) matrices and embeddings (HF's initializer_range), unit norms, zero biases. */
 export function randomLlamaWeights(config: LlamaConfig, seed = 0): Map<string, Tensor> {
 	checkLlamaConfig(config);
-	const normal = gaussian(seededRandom(seed));
-	const weights = new Map<string, Tensor>();
-	for (const [name, dims] of llamaWeightShapes(config)) {
-		if (name.endsWith('norm.weight')) {
-			weights.set(name, filledTensor(config.dtype, dims, 1));
-		} else if (name.endsWith('.bias')) {
-			weights.set(name, filledTensor(config.dtype, dims, 0));
-		} else {
-			weights.set(name, normalTensor(config.dtype, dims, 0.02, normal));
-		}
-	}
-	return weights;
+	return randomWeights(llamaWeightShapes(config), config.dtype, seed, name => (name.endsWith('norm.weight') ? {fill: 1} : name.endsWith('.bias') ? {fill: 0} : undefined));
 }
 
 /** Throw on a configuration no Llama graph can have. */

@@ -10,14 +10,11 @@ import {
 	attentionAllowed,
 	builderFor,
 	decoderModel,
-	filledTensor,
-	gaussian,
 	installWeights,
 	linear,
-	normalTensor,
-	seededRandom,
 	splitHeads,
 	type FloatDType,
+	randomWeights,
 } from './common.js';
 import {HfConfigReader} from './hf-config.js';
 import {activation, applyRotary, ropeInverseFrequencies, rmsNorm, rotaryTables, type RotarySpec} from './layers.js';
@@ -206,12 +203,7 @@ export function buildPhi3(c: Phi3Config, weights: ReadonlyMap<string, Tensor>): 
 /** Deterministic random weights: normal(0, 0.02) matrices and embeddings (HF's initializer_range), unit norms. */
 export function randomPhi3Weights(c: Phi3Config, seed = 0): Map<string, Tensor> {
 	checkPhi3Config(c);
-	const normal = gaussian(seededRandom(seed));
-	const weights = new Map<string, Tensor>();
-	for (const [name, dims] of phi3WeightShapes(c)) {
-		weights.set(name, name.endsWith('norm.weight') ? filledTensor(c.dtype, dims, 1) : normalTensor(c.dtype, dims, 0.02, normal));
-	}
-	return weights;
+	return randomWeights(phi3WeightShapes(c), c.dtype, seed, name => (name.endsWith('norm.weight') ? {fill: 1} : undefined));
 }
 
 const PHI3_ACTIVATIONS = ['silu', 'gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'] as const;
