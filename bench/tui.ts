@@ -7,7 +7,8 @@
  *   drawn); Ink's throttle at 1 ms, so this is the cost of one frame: input parsing, React, layout and output.
  *   Measured with Ink's standard log-update (the whole live region rewritten each frame) and with its
  *   incrementalRendering option (only changed lines written), with the bytes written per frame. The history and
- *   per-example screens (a key scrolls them) are timed at 200x100 too. Goal <= 16 ms.
+ *   per-example screens (a key scrolls them) are timed at 200x100 too. Goal <= 16 ms. The app assembles frames with
+ *   ui/ink-output.ts (what run-tui installs); the round screen at 200x100 is timed with Ink's own assembly too.
  * - Key-to-frame latency while the judges score: the real engine with the bundled judges (random-weight judges
  *   when models/ has none) in their worker pool, 16 candidates per round, the demo task; Tab pressed at random
  *   intervals and the time to the first frame showing the focus moved, with the app's own Ink settings (throttled
@@ -29,6 +30,7 @@ import {writeRandomJudge} from '../source/training/random-judge.js';
 import {newSession} from '../source/sessions/store.js';
 import {loadTask} from '../source/tasks/load-task.js';
 import type {TuiEngine} from '../source/ui/engine-port.js';
+import {installFastOutput, loadInkOutput} from '../source/ui/ink-output.js';
 import {INK_OPTIONS} from '../source/ui/run-tui.js';
 import {SessionScreen} from '../source/ui/session-screen.js';
 import {makeTheme, ThemeContext} from '../source/ui/theme.js';
@@ -245,6 +247,10 @@ export async function run(quick: boolean): Promise<void> {
 		process.stderr.write(`tui: ${what} ${columns}x${rows}: p50 ${percentile(wall, 50).toFixed(1)} ms (CPU ${percentile(cpu, 50).toFixed(1)} ms)\n`);
 	};
 	const mode = (incremental: boolean) => (incremental ? 'incremental' : 'standard');
+	const {Output} = await loadInkOutput();
+	const inkGet = Output.prototype.get;
+	const fastOutput = await installFastOutput();
+	const appGet = Output.prototype.get;
 	for (const incremental of [false, true]) {
 		for (const [columns, rows] of [
 			[80, 24],
@@ -254,6 +260,10 @@ export async function run(quick: boolean): Promise<void> {
 			await measure(`round screen (64 segments, 16 candidates), ${mode(incremental)}`, `${columns}x${rows}${incremental ? '_incremental' : ''}`, columns, rows, incremental);
 		}
 	}
+	// The same frames assembled by Ink's own Output.get, for comparison.
+	Output.prototype.get = inkGet;
+	await measure(`round screen, standard, Ink's own frame assembly`, '200x100_ink_assembly', 200, 100, false);
+	Output.prototype.get = appGet;
 	const chosen = INK_OPTIONS.incrementalRendering;
 	await measure(`history screen, ${mode(chosen)}`, 'history_200x100', 200, 100, chosen, 'history');
 	await measure(`per-example screen (24 examples, 3 judges), ${mode(chosen)}`, 'examples_200x100', 200, 100, chosen, 'examples');
@@ -274,6 +284,10 @@ export async function run(quick: boolean): Promise<void> {
 			render_ms_200x100: at('200x100'),
 			render_ms_200x100_standard: renderMs['200x100'],
 			render_ms_200x100_incremental: renderMs['200x100_incremental'],
+			render_ms_200x100_ink_assembly: renderMs['200x100_ink_assembly'],
+			render_cpu_ms_200x100: renderCpuMs[`200x100${chosen ? '_incremental' : ''}`],
+			render_cpu_ms_200x100_ink_assembly: renderCpuMs['200x100_ink_assembly'],
+			fast_output: fastOutput,
 			render_ms_history_200x100: renderMs.history_200x100,
 			render_ms_examples_200x100: renderMs.examples_200x100,
 			incremental_rendering: chosen,
@@ -284,7 +298,7 @@ export async function run(quick: boolean): Promise<void> {
 		{
 		quick,
 		notes: [
-			`render_ms is the median frame at 80x24 with the app's settings (incrementalRendering ${chosen ? 'on' : 'off'}); the other sizes and both modes are in the RESULT too. The load average was ${load.toFixed(1)} when the run started (other jobs share the machine; CPU time is what a frame costs, wall time adds the wait for a core). Key latency uses ${latency.judges} in the worker pool, the demo task, 16 candidates per round, and Ink at the app's settings (${INK_OPTIONS.maxFps} frames a second at most).`,
+			`render_ms is the median frame at 80x24 with the app's settings (incrementalRendering ${chosen ? 'on' : 'off'}); the other sizes and both modes are in the RESULT too. Frames are assembled by ui/ink-output.ts (${fastOutput ? 'installed' : 'not installed: Ink is not the version it reproduces'}) except in the row that says Ink's own. The load average was ${load.toFixed(1)} when the run started (other jobs share the machine; CPU time is what a frame costs, wall time adds the wait for a core). Key latency uses ${latency.judges} in the worker pool, the demo task, 16 candidates per round, and Ink at the app's settings (${INK_OPTIONS.maxFps} frames a second at most).`,
 		],
 		},
 	);

@@ -5,7 +5,7 @@
  * until then). Percentages are left to the detail pane, and only where a loss is well away from zero. A candidate
  * racing dropped is marked with its rung ("[out r1]"), one on the Pareto front of a multi-objective task "[pareto]".
  *
- * Drawn with Ink boxes rather than ink-table (used for the plain data tables, see ink-table.tsx): each row carries a
+ * Drawn as lines of text rather than with ink-table (used for the plain data tables, see ink-table.tsx): each row carries a
  * cursor, a selection highlight and a colour per cell, and takes exactly one line, which an 80x24 screen needs.
  */
 import {Box, Text} from 'ink';
@@ -17,6 +17,7 @@ import {editSummary} from './diff.js';
 import {formatLoss} from './format.js';
 import {windowStart} from './scroll.js';
 import {useTheme} from './use-theme.js';
+import {fit} from './wrap.js';
 
 type Props = {
 	/** Candidates, ranked ones first (the engine's order). */
@@ -83,23 +84,22 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 	const start = windowStart(candidates.length, rows, at);
 	const shown = candidates.slice(start, start + rows);
 	const more = candidates.length > rows ? ` ${start + 1}-${start + shown.length}/${candidates.length}` : '';
+	// Each row is one line of text cut into fixed-width cells (padded here), not a box per cell: a row then costs one
+	// layout node instead of sixteen, which keeps a frame at a large terminal size within budget (bench tui).
 	const cell = (key: string, w: number, text: string, props: {color?: string; bold?: boolean} = {}, right = false) => (
-		<Box key={key} width={w} justifyContent={right ? 'flex-end' : 'flex-start'} paddingLeft={right ? 1 : 0}>
-			<Text wrap="truncate-end" {...props}>
-				{text}
-			</Text>
-		</Box>
+		<Text key={key} {...props}>
+			{right ? ` ${fit(text, w - 1, true)}` : fit(text, w)}
+		</Text>
 	);
 	return (
 		<Box flexDirection="column" width={width}>
-			<Box width={width}>
+			<Text wrap="truncate-end">
 				{cell('cursor', CURSOR, focused ? glyphs.cursor : ' ', {bold: true, color: focused ? color.accent : undefined})}
 				{cell('rank', RANK, '#', {bold: true})}
 				{cell('edit', edit, `Candidates${more}${filter ? ` /${filter.query} (${filter.shown} of ${filter.of})` : candidates.length === 0 ? ' (none yet)' : ''}`, {bold: true, color: focused ? color.accent : undefined})}
 				{shownJudges.map(j => cell(j, layout.judge, `${heldout.includes(j) ? '(h)' : ''}${j}`, {bold: true}, true))}
 				{cell('agg', aggregateWidth, heading, {bold: true}, true)}
-				{cell('agree', AGREE, '', {})}
-			</Box>
+			</Text>
 			{shown.map(c => {
 				const isSelected = c.id === selected;
 				const agree = c.rank !== undefined && selection.length > 0 && selection.every(j => c.judgeRanks?.[j] === 1);
@@ -107,16 +107,14 @@ export const CandidateTable = memo(function CandidateTable({candidates, selectio
 				const tint = (d: number | undefined) => (d === undefined || !Number.isFinite(d) || c.rank === undefined ? undefined : d < 0 ? color.good : d > 0 ? color.bad : undefined);
 				const prefix = c.blocked ? '[frozen] ' : c.failed ? '[cannot score] ' : c.dropped ? `[out r${c.dropped.rung}] ` : c.pareto ? '[pareto] ' : '';
 				return (
-					<Box key={c.id} width={width}>
-						<Text inverse={isSelected && focused} wrap="truncate-end">
-							{isSelected ? glyphs.cursor : ' '}{' '}
-						</Text>
+					<Text key={c.id} wrap="truncate-end">
+						<Text inverse={isSelected && focused}>{fit(isSelected ? glyphs.cursor : ' ', CURSOR)}</Text>
 						{cell('rank', RANK, c.rank === undefined ? ` ${glyphs.dot}` : String(c.rank), {bold: c.rank === 1})}
 						{cell('edit', edit, `${prefix}${c.id} ${editSummary(c.edits)}`, {bold: isSelected, color: c.blocked || c.failed || c.dropped ? color.muted : undefined})}
 						{shownJudges.map(j => cell(j, layout.judge, judgeCell(c, j, layout.ranks, glyphs.ellipsis), {color: tint(c.change?.[j])}, true))}
 						{cell('agg', aggregateWidth, c.aggregate === undefined ? '' : formatChange(c.aggregate), {bold: true, color: tint(c.aggregate)}, true)}
-						{cell('agree', AGREE, agree ? ` ${glyphs.agree}` : '', {color: color.good})}
-					</Box>
+						{agree ? <Text color={color.good}>{` ${glyphs.agree}`}</Text> : null}
+					</Text>
 				);
 			})}
 		</Box>

@@ -7,6 +7,7 @@ import {render} from 'ink';
 import type {AppOutcome, PickerSource} from './app.js';
 import {App} from './app.js';
 import {editInEditor} from './editor.js';
+import {installFastOutput} from './ink-output.js';
 import type {Launcher, PickerChoice, TuiRun} from './engine-port.js';
 import {ThemeContext, type Theme} from './theme.js';
 
@@ -79,6 +80,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
 		opening = run.catch(() => undefined);
 		return run;
 	};
+	// Frames at large terminal sizes cost a third of Ink's own assembly with this (ink-output.ts says why).
+	await installFastOutput();
 	const instance = render(
 		<ThemeContext.Provider value={options.theme}>
 			<App
