@@ -67,7 +67,8 @@ export function tuiRun(run: PreparedRun, owned: boolean): TuiRun {
 
 /** Opens what the picker chose, with the command's flags. */
 export function launcher(flags: RunFlags, deps: CommandDeps): Launcher {
-	return async (choice: PickerChoice, opening) => {
+	return async (choice: PickerChoice, how) => {
+		const opening = {...how, background: true};
 		if (choice.kind === 'resume') return tuiRun(await prepareResume(choice.id, {...flags, judges: undefined, heldout: undefined}, deps, opening), true);
 		const file = choice.kind === 'demo' ? demoTaskFile() : choice.file;
 		const runFlagsFor = choice.kind === 'demo' ? demoFlags(flags, deps.env) : flags;

@@ -41,7 +41,7 @@ export function createOptimizeCommand(overrides: Partial<CommandDeps> = {}): Com
 			const [taskFile] = args;
 			const flags = runFlags(rawFlags);
 			const interactive = !headless(flags, deps);
-			return drive(await prepareWithNotes(deps, opening => prepareNewRun(taskFile, flags, deps, opening)), flags, deps, interactive);
+			return drive(await prepareWithNotes(deps, opening => prepareNewRun(taskFile, flags, deps, {...opening, background: interactive})), flags, deps, interactive);
 		},
 	};
 }
@@ -55,7 +55,7 @@ export function createResumeCommand(overrides: Partial<CommandDeps> = {}): Comma
 			const [id] = args;
 			const flags = runFlags(rawFlags);
 			const interactive = !headless(flags, deps);
-			return drive(await prepareWithNotes(deps, opening => prepareResume(id, flags, deps, opening)), flags, deps, interactive);
+			return drive(await prepareWithNotes(deps, opening => prepareResume(id, flags, deps, {...opening, background: interactive})), flags, deps, interactive);
 		},
 	};
 }

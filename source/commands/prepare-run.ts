@@ -32,6 +32,8 @@ export type Opening = {
 	signal?: AbortSignal;
 	/** One-line notes on the judges being opened. */
 	onProgress?: (message: string) => void;
+	/** A screen is drawn while the judges work: they run below its priority. */
+	background?: boolean;
 };
 
 /**

@@ -61,6 +61,8 @@ export type OpenJudgesOptions = {
 	baseline?: Baseline;
 	/** Pool size (default: by the judges' size, see poolLayout). */
 	pool?: PoolOptions;
+	/** Judges run below the priority of the thread that draws the screen (see PoolOptions.background). */
+	background?: boolean;
 	/** Cancels opening (a first open's graph build stops and leaves nothing behind). */
 	signal?: AbortSignal;
 	/** One-line notes on what opening does: the pool it chose, a first open's progress. */
@@ -129,7 +131,7 @@ export async function openJudges(names: string[] | undefined, options: OpenJudge
 	const sizes = [...local.values()].map(l => ({name: l.folder.config.name, weightBytes: l.weightBytes}));
 	checkJudgesFit(sizes, options.memoryAvailable ?? availableMemory());
 	const layout = options.pool ?? poolLayout(sizes.map(s => s.weightBytes));
-	const pool = new OrtPool(layout);
+	const pool = new OrtPool({...layout, background: options.background});
 	// Said when it matters: a judge of real size changes the layout, and its first use takes minutes.
 	if ('why' in layout && (layout.workers ?? 2) === 1 && sizes.length > 0) {
 		options.onProgress?.(`judges: ${pool.size} worker${pool.size === 1 ? '' : 's'} x ${pool.threadsPerWorker} thread${pool.threadsPerWorker === 1 ? '' : 's'} (${layout.why})`);

@@ -5,8 +5,9 @@
  * message}. Sessions are created on first use and kept per key for the worker's life.
  */
 import {readFileSync} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import {parentPort} from 'node:worker_threads';
+import {parentPort, workerData} from 'node:worker_threads';
 import type {Tensor} from '../onnx/ir.js';
 import {createSession, fromIr, run, toIr, type OrtSession, type SessionOptions} from '../onnx/ort.js';
 
@@ -41,6 +42,21 @@ export type WorkerRequest = RunMessage | PingMessage;
 
 /** The worker's answer. */
 export type WorkerResponse = {id: number; ok: true; results: Record<string, Tensor>} | {id: number; ok: false; message: string};
+
+/** What the pool tells a worker when it starts. */
+export type WorkerData = {
+	/** Nice value for this thread (0: unchanged); onnxruntime's threads, started from it later, inherit it. */
+	nice: number;
+};
+
+// Linux keeps a nice value per thread: this lowers only this worker's thread (and the threads it starts), never the
+// main thread. A system that refuses it just runs the worker at normal priority.
+const start = workerData as WorkerData | undefined;
+if (start?.nice) {
+	try {
+		os.setPriority(start.nice);
+	} catch {}
+}
 
 const sessions = new Map<string, Promise<OrtSession>>();
 

@@ -14,7 +14,7 @@
 import os from 'node:os';
 import {Worker} from 'node:worker_threads';
 import type {Tensor} from '../onnx/ir.js';
-import type {RunMessage, WorkerRequest, WorkerResponse} from './ort-worker.js';
+import type {RunMessage, WorkerData, WorkerRequest, WorkerResponse} from './ort-worker.js';
 
 /** Pool size and threading. */
 export type PoolOptions = {
@@ -22,7 +22,17 @@ export type PoolOptions = {
 	workers?: number;
 	/** Intra-op threads per worker (default: cores / workers, at least 1), so threads x workers <= cores. */
 	threadsPerWorker?: number;
+	/**
+	 * Run the workers below normal scheduling priority (nice +10 on their threads, and on onnxruntime's
+	 * threads, which inherit it). For the TUI: the judges take every core, and a key press must not wait for the
+	 * scheduler to hand the thread that draws the screen a core (key-to-frame latency, bench tui). Headless runs keep
+	 * normal priority: nothing waits on them but the user.
+	 */
+	background?: boolean;
 };
+
+/** The nice value of background workers. */
+export const BACKGROUND_NICE = 10;
 
 /** One model run. */
 export type RunRequest = {
@@ -67,14 +77,15 @@ const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(`./ort-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
 
 /** Start the worker script; run from TypeScript sources (tests, `npm start`) it registers tsx's loader first. */
-function startWorker(): Worker {
+function startWorker(background: boolean): Worker {
+	const workerData: WorkerData = {nice: background ? BACKGROUND_NICE : 0};
 	if (!fromSource) {
-		return new Worker(workerUrl);
+		return new Worker(workerUrl, {workerData});
 	}
 	// Resolved here, not in the worker: an eval'd worker resolves bare names from the working directory.
 	const tsx = import.meta.resolve('tsx/esm/api');
 	const boot = `import(${JSON.stringify(tsx)}).then(m => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-	return new Worker(boot, {eval: true});
+	return new Worker(boot, {eval: true, workerData});
 }
 
 /** How long closing waits for a run in flight before it terminates the worker anyway. */
@@ -97,6 +108,7 @@ export class OrtPool {
 	private readonly slots: Slot[] = [];
 	private readonly queue: Job[] = [];
 	private threads = 1;
+	private background = false;
 	private nextId = 1;
 	private closed = false;
 	/** Workers lost (died) and started again (diagnostics). */
@@ -139,6 +151,7 @@ export class OrtPool {
 		const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 		const workers = Math.max(1, options.workers ?? Math.min(2, cores));
 		this.threads = Math.max(1, options.threadsPerWorker ?? Math.floor(cores / workers));
+		this.background = options.background ?? this.background;
 		for (let i = 0; i < workers; i++) {
 			this.slots.push({});
 		}
@@ -219,7 +232,7 @@ export class OrtPool {
 	}
 
 	private spawn(slot: Slot): Worker {
-		const worker = startWorker();
+		const worker = startWorker(this.background);
 		slot.worker = worker;
 		worker.on('message', (response: WorkerResponse) => {
 			const job = slot.job;

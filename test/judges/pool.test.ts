@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {writeFileSync} from 'node:fs';
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {after, test} from 'node:test';
 import {tensorOf, type Model, type Node} from '../../source/onnx/ir.js';
@@ -108,4 +108,40 @@ test('closing rejects work in flight at once, and terminates a worker only after
 	await small.close();
 	await job;
 	assert.deepEqual(events, ['rejected', 'answered', 'exited']);
+});
+
+/** Nice values of this process's threads, by thread id (Linux keeps one per thread). */
+function threadNice(): Map<number, number> {
+	const nice = new Map<number, number>();
+	for (const tid of readdirSync('/proc/self/task')) {
+		const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+		// Fields after the command name in parentheses: state is field 3, nice is field 19.
+		nice.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+	}
+	return nice;
+}
+
+test('background workers, and onnxruntime threads they start, run at nice 10; the main thread keeps its priority', {skip: process.platform !== 'linux' && 'nice values per thread are read from /proc (Linux)'}, async () => {
+	const before = threadNice();
+	const pool = new OrtPool({workers: 1, threadsPerWorker: 2, background: true});
+	try {
+		await pool.run({key: 'add', modelPath: addModel, feeds: {x: tensorOf('float32', [1], [1]), y: tensorOf('float32', [1], [2])}, outputs: ['z']});
+		const after = threadNice();
+		const started = [...after].filter(([tid]) => !before.has(tid));
+		assert.equal(after.get(process.pid), before.get(process.pid), 'the main thread is unchanged');
+		const lowered = started.filter(([, nice]) => nice === (before.get(process.pid) ?? 0) + 10);
+		// The worker thread, and the intra-op thread onnxruntime started from it for the second core.
+		assert.ok(lowered.length >= 2, `threads at nice +10: ${lowered.length} of ${started.length} started`);
+	} finally {
+		await pool.close();
+	}
+	const plain = new OrtPool({workers: 1});
+	try {
+		const start = threadNice();
+		await plain.ping();
+		const started = [...threadNice()].filter(([tid]) => !start.has(tid));
+		assert.ok(started.length > 0 && started.every(([, nice]) => nice === start.get(process.pid)), 'a pool by default leaves priorities alone');
+	} finally {
+		await plain.close();
+	}
 });
