@@ -9,9 +9,9 @@
  * cache folder can use the weights of a model folder elsewhere.
  */
 import {randomBytes} from 'node:crypto';
-import {renameSync, rmSync, writeFileSync} from 'node:fs';
 import {open, rename, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
+import {writeFileAtomic} from '../atomic-write.js';
 import {bytesPerElement, sizeOf, type Model, type Tensor} from './ir.js';
 import {scanModelFile} from './proto-scan.js';
 import {decodeModel, encodeModel, type ExternalEntry} from './proto.js';
@@ -33,7 +33,7 @@ export function tensorBytes(t: Tensor): number {
 /** protobuf cannot encode a message of 2 GiB or more; leave room for the graph. */
 const INLINE_LIMIT = 2 ** 31 - 2 ** 26;
 
-/** Write a small model with every weight inline, atomically (temporary file, then rename). */
+/** Write a small model with every weight inline, atomically and durably (atomic-write.ts). */
 export function writeModel(file: string, model: Model): void {
 	let inline = 0;
 	for (const t of model.graph.initializers.values()) {
@@ -42,14 +42,7 @@ export function writeModel(file: string, model: Model): void {
 	if (inline >= INLINE_LIMIT) {
 		throw new Error(`${file}: ${inline} bytes of weights do not fit in one ONNX message (2 GiB); write them as external data`);
 	}
-	const tmp = temporaryName(file);
-	try {
-		writeFileSync(tmp, encodeModel(model));
-		renameSync(tmp, file);
-	} catch (error) {
-		rmSync(tmp, {force: true});
-		throw error;
-	}
+	writeFileAtomic(file, encodeModel(model));
 }
 
 /** How a model's weights are written (see the header). */
@@ -85,7 +78,8 @@ export type WrittenModel = {
 /**
  * Write `model` to `file` with its weights as external data (see ExternalDataOptions), atomically: the data file
  * and the model are written under temporary names and renamed when complete; on failure or cancellation both are
- * removed.
+ * removed. Not atomic-write.ts: that writer is synchronous and for one file, and this one streams gigabytes
+ * asynchronously (the event loop keeps serving progress and cancellation) into two files that are committed together.
  */
 export async function writeModelExternal(file: string, model: Model, options: ExternalDataOptions): Promise<WrittenModel> {
 	const dataDir = path.resolve(options.dataDir);
