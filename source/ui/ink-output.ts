@@ -192,13 +192,18 @@ export function makeFastGet(h: Helpers): (this: InkOutput) => {output: string; h
 	};
 }
 
+/** The installed Ink's version. */
+function inkVersion(): string {
+	const require = createRequire(import.meta.url);
+	return (createRequire(require.resolve('ink'))('../package.json') as {version: string}).version;
+}
+
 /** Ink's output module and the helpers it uses, loaded from where Ink resolves them. */
-export async function loadInkOutput(): Promise<{Output: OutputClass; helpers: Helpers; version: string}> {
+export async function loadInkOutput(): Promise<{Output: OutputClass; helpers: Helpers}> {
 	const require = createRequire(import.meta.url);
 	const inkEntry = require.resolve('ink');
 	const inkBuild = path.dirname(inkEntry);
 	const fromInk = createRequire(inkEntry);
-	const version = (fromInk('../package.json') as {version: string}).version;
 	const url = (file: string) => pathToFileURL(file).href;
 	const tokenizeDir = path.dirname(fromInk.resolve('@alcalzone/ansi-tokenize/package.json'));
 	const [output, slice, strWidth, tokenizer] = await Promise.all([
@@ -208,17 +213,25 @@ export async function loadInkOutput(): Promise<{Output: OutputClass; helpers: He
 		import(url(path.join(tokenizeDir, 'build', 'index.js'))) as Promise<Omit<Helpers, 'sliceAnsi' | 'stringWidth'>>,
 	]);
 	const {tokenize, styledCharsFromTokens, diffAnsiCodes, ansiCodesToString} = tokenizer;
-	return {Output: output.default, version, helpers: {sliceAnsi: slice.default, stringWidth: strWidth.default, tokenize, styledCharsFromTokens, diffAnsiCodes, ansiCodesToString}};
+	return {Output: output.default, helpers: {sliceAnsi: slice.default, stringWidth: strWidth.default, tokenize, styledCharsFromTokens, diffAnsiCodes, ansiCodesToString}};
 }
 
 let installed: Promise<boolean> | undefined;
 
-/** Installs the fast frame assembly into Ink (once); false when Ink is not the version it reproduces. */
+/**
+ * Installs the fast frame assembly into Ink (once). False, with Ink's own kept, when Ink is not the version it
+ * reproduces or its files are not where that version has them: the TUI is then slower at large sizes, never wrong.
+ */
 export function installFastOutput(): Promise<boolean> {
-	installed ??= loadInkOutput().then(({Output, helpers, version}) => {
-		if (version !== INK_VERSION) return false;
-		Output.prototype.get = makeFastGet(helpers);
-		return true;
-	});
+	installed ??= (async () => {
+		try {
+			if (inkVersion() !== INK_VERSION) return false;
+			const {Output, helpers} = await loadInkOutput();
+			Output.prototype.get = makeFastGet(helpers);
+			return true;
+		} catch {
+			return false;
+		}
+	})();
 	return installed;
 }

@@ -1,7 +1,7 @@
 import './force-color.js';
 import assert from 'node:assert/strict';
 import {after, before, test} from 'node:test';
-import {makeFastGet, loadInkOutput} from '../../source/ui/ink-output.js';
+import {installFastOutput, loadInkOutput, makeFastGet} from '../../source/ui/ink-output.js';
 import {SessionScreen} from '../../source/ui/session-screen.js';
 import {FakeEngine, makeState, makeView} from './fixtures.js';
 import {flush, KEYS, press, renderAt, resize} from './helpers.js';
@@ -100,4 +100,9 @@ test('every screen, at three sizes, through keys that change selection, panes, v
 		assertSame(`${size.columns}x${size.rows}`);
 	}
 	assert.ok(compared > 50, `frames compared: ${compared}`);
+});
+
+test('it installs on the Ink this project pins (on another version, Ink keeps its own and this test says to check)', async () => {
+	assert.equal(await installFastOutput(), true, 'not installed: a new Ink version? Compare its output.js with ink-output.ts, run this file, and update INK_VERSION');
+	assert.notEqual(Output.prototype.get, original);
 });
