@@ -69,18 +69,16 @@ export const Heatmap = memo(function Heatmap({segments, importance, targets, mar
 				const isSelected = segment.id === selected;
 				const flags = `${targets.includes(segment.id) ? glyphs.target : ' '}${segment.frozen ? glyphs.frozen : ' '}${marked.includes(segment.id) ? glyphs.marked : ' '}`;
 				return (
-					<Box key={segment.id} width={width}>
-						<Text wrap="truncate-end" inverse={isSelected && focused}>
-							<Text bold={isSelected}>{isSelected ? glyphs.cursor : ' '} </Text>
-							<Text color={color.muted}>{segment.id.padEnd(4)}</Text>
-							<Text>{flags} </Text>
-							<Text color={tint} bold={heat.level === 3}>
-								{heatGlyphs(heat, glyphs.dot)}{' '}
-								{formatImportance(value, scale).padStart(7)}
-							</Text>
-							<Text dimColor={segment.frozen}> {oneLine(segment.text)}</Text>
+					<Text key={segment.id} wrap="truncate-end" inverse={isSelected && focused}>
+						<Text bold={isSelected}>{isSelected ? glyphs.cursor : ' '} </Text>
+						<Text color={color.muted}>{segment.id.padEnd(4)}</Text>
+						<Text>{flags} </Text>
+						<Text color={tint} bold={heat.level === 3}>
+							{heatGlyphs(heat, glyphs.dot)}{' '}
+							{formatImportance(value, scale).padStart(7)}
 						</Text>
-					</Box>
+						<Text dimColor={segment.frozen}> {oneLine(segment.text)}</Text>
+					</Text>
 				);
 			})}
 		</Box>
