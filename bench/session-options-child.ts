@@ -8,8 +8,8 @@
  *
  * `run` prints one JSON line (Measured): session-creation and forward seconds, the peak RSS after creation, and how
  * the resident memory splits at the end (anonymous, mapped from the weights file, proportional set size).
- * `interleave` prints the median and least seconds of each variant's forward: the variants take turns, round after
- * round, so that the load of a shared machine falls on all of them alike (separate processes, minutes apart, differ
+ * `interleave` prints the median and least seconds of each variant's session creation and forward: the variants take
+ * turns, round after round, so that the load of a shared machine falls on all of them alike (separate processes, minutes apart, differ
  * by more than the options do).
  *
  * This file imports onnxruntime-node itself: the options measured here (the arena, the memory pattern, config keys,
@@ -88,6 +88,8 @@ export type Measured = {
 
 const SEGMENTS = 4;
 const WARM = 3;
+/** Sessions of each variant created in turns by `interleave` (the first of each reads the weights from disk). */
+const CREATE_ROUNDS = 3;
 
 /** Key/value pairs of /proc/self/status or smaps_rollup, in bytes. */
 function procKb(file: string): Record<string, number> {
@@ -236,11 +238,29 @@ async function measure(spec: Spec): Promise<Measured> {
 	};
 }
 
-/** Warm forward seconds of each variant (median and least over the rounds), the variants taking turns. */
-async function interleave(spec: Spec): Promise<Record<string, {median: number; min: number}>> {
+/** What `interleave` prints per variant: warm forward and session creation seconds, median and least. */
+export type Interleaved = Record<string, {median: number; min: number; createMedian: number; createMin: number}>;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Session creation and warm forward seconds of each variant, the variants taking turns: every variant's session is
+ * created CREATE_ROUNDS times in turns (all but the last released at once), then the forwards are timed in turns.
+ */
+async function interleave(spec: Spec): Promise<Interleaved> {
 	const variants = spec.variants ?? [];
-	const sessions: ort.InferenceSession[] = [];
-	for (const v of variants) sessions.push(await create({...spec, optimization: v.optimization, prepack: v.prepack}));
+	const creates: number[][] = variants.map(() => []);
+	let sessions: ort.InferenceSession[] = [];
+	for (let round = 0; round < CREATE_ROUNDS; round++) {
+		sessions = [];
+		for (const [i, v] of variants.entries()) {
+			const t = performance.now();
+			const session = await create({...spec, optimization: v.optimization, prepack: v.prepack});
+			creates[i]!.push((performance.now() - t) / 1000);
+			if (round < CREATE_ROUNDS - 1) await session.release();
+			else sessions.push(session);
+		}
+	}
 	const encoded = encodedBatch(spec);
 	const feeds = Object.fromEntries(Object.entries(spec.kind === 'source' ? sourceFeeds(spec, encoded) : judgeFeeds(spec, encoded, false)).map(([k, v]) => [k, fromIr(v)]));
 	const output = spec.kind === 'source' ? 'logits' : 'loss';
@@ -254,7 +274,7 @@ async function interleave(spec: Spec): Promise<Record<string, {median: number; m
 		}
 	}
 	for (const s of sessions) await s.release();
-	return Object.fromEntries(variants.map((v, i) => [v.name, {median: [...times[i]!].sort((a, b) => a - b)[Math.floor(times[i]!.length / 2)]!, min: Math.min(...times[i]!)}]));
+	return Object.fromEntries(variants.map((v, i) => [v.name, {median: median(times[i]!), min: Math.min(...times[i]!), createMedian: median(creates[i]!), createMin: Math.min(...creates[i]!)}]));
 }
 
 const [mode, arg] = process.argv.slice(2) as [string, string];

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {REAL_SHAPES} from '../source/training/random-judge.js';
 import {fmt, report, type Table} from './report.js';
-import type {Measured, Spec} from './session-options-child.js';
+import type {Interleaved, Measured, Spec} from './session-options-child.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const GiB = 2 ** 30;
@@ -76,6 +76,7 @@ type Result = {row: RowSpec; seconds: number; peak: number; m?: Measured; error?
 const TIMING_GROUPS: {name: string; quick?: boolean; variants: NonNullable<Spec['variants']>}[] = [
 	{
 		name: 'optimisation level (no prepacking)',
+		quick: true,
 		variants: (['basic', 'extended', 'all', 'disabled'] as const).map(o => ({name: o, optimization: o, prepack: false})),
 	},
 	{
@@ -89,7 +90,7 @@ const TIMING_GROUPS: {name: string; quick?: boolean; variants: NonNullable<Spec[
 ];
 const ROUNDS = 7;
 
-type Timing = {group: string; times?: Record<string, {median: number; min: number}>; peak: number; error?: string};
+type Timing = {group: string; times?: Interleaved; peak: number; error?: string};
 
 function shapeArg(): Shape {
 	const args = process.argv.slice(2);
@@ -154,11 +155,11 @@ export async function run(quick: boolean): Promise<void> {
 		),
 	};
 	const speed: Table = {
-		columns: ['variants timed in turns', 'variant', 'median s', 'least s', 'median / basic'],
+		columns: ['variants timed in turns', 'variant', 'create median s', 'create least s', 'forward median s', 'forward least s', 'forward median / basic'],
 		rows: timings.flatMap(t => {
-			if (!t.times) return [[t.group, 'failed', t.error ?? '', '-', '-']];
+			if (!t.times) return [[t.group, 'failed', t.error ?? '', '-', '-', '-', '-']];
 			const base = t.times.basic?.median ?? NaN;
-			return Object.entries(t.times).map(([name, x]) => [t.group, name, fmt(x.median, 2), fmt(x.min, 2), fmt(x.median / base, 2)]);
+			return Object.entries(t.times).map(([name, x]) => [t.group, name, fmt(x.createMedian, 2), fmt(x.createMin, 2), fmt(x.median, 2), fmt(x.min, 2), fmt(x.median / base, 2)]);
 		}),
 	};
 	const by = (name: string) => results.find(r => r.row.name === name);
@@ -185,6 +186,7 @@ export async function run(quick: boolean): Promise<void> {
 		lowest_peak_gib: done.length > 0 ? gib(lowest) : null,
 		as_lean_rows: lean.map(r => r.row.name),
 		// Warm forward seconds, the variants taking turns in one process.
+		create_by_level_s: Object.fromEntries(levels.variants.map(v => [v.name, timings.find(t => t.group === levels.name)?.times?.[v.name]?.createMedian ?? null]).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toFixed(2)) : null])),
 		forward_by_level_s: Object.fromEntries(levels.variants.map(v => [v.name, median(levels.name, v.name) ?? null]).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toFixed(3)) : null])),
 		prepack_speedup: packed && unpacked ? Number((unpacked / packed).toFixed(3)) : null,
 		// The weights file's pages resident through mmap in the product's session: onnxruntime maps external data.
@@ -201,7 +203,7 @@ export async function run(quick: boolean): Promise<void> {
 		`Session options of a real-size judge: ${shape}, ${fmt(weightBytes / GiB, 2)} GiB of fp32 weights (load average ${load.toFixed(1)} at the start)`,
 		[
 			{heading: `Memory: one fixed batch of ${BATCH} x ${TOKENS} tokens, each row a process of its own (peak RSS by /usr/bin/time; the rest read from /proc/self at the end)`, table},
-			{heading: `Speed: the gmpo graph's warm forward on the same batch, the variants' sessions in one process taking turns (${quick ? 3 : ROUNDS} rounds after a first run)`, table: speed},
+			{heading: `Speed: creating the gmpo graph's session (3 times each) and its warm forward on the same batch (${quick ? 3 : ROUNDS} rounds after a first run), the variants taking turns in one process`, table: speed},
 		],
 		result,
 		{
