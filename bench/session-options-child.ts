@@ -67,6 +67,8 @@ export type Spec = {
 	/** For `interleave`: the variants timed against each other, and the rounds. */
 	variants?: {name: string; optimization: Spec['optimization']; prepack: boolean}[];
 	rounds?: number;
+	/** For `interleave`: attribution passes (loss and segment gradients) timed per variant, in turns after the forwards. */
+	attributionRounds?: number;
 };
 
 /** What `run` prints. */
@@ -239,7 +241,7 @@ async function measure(spec: Spec): Promise<Measured> {
 }
 
 /** What `interleave` prints per variant: warm forward and session creation seconds, median and least. */
-export type Interleaved = Record<string, {median: number; min: number; createMedian: number; createMin: number}>;
+export type Interleaved = Record<string, {median: number; min: number; createMedian: number; createMin: number; attributionMedian?: number}>;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -273,8 +275,22 @@ async function interleave(spec: Spec): Promise<Interleaved> {
 			times[i]!.push((performance.now() - t) / 1000);
 		}
 	}
+	const attributions: number[][] = variants.map(() => []);
+	if (spec.attributionRounds && spec.kind === 'judge') {
+		const withGrad = Object.fromEntries(Object.entries(judgeFeeds(spec, encoded, true)).map(([k, v]) => [k, fromIr(v)]));
+		for (let round = 0; round < spec.attributionRounds; round++) {
+			for (const [i, s] of sessions.entries()) {
+				const t = performance.now();
+				const out = await s.run(withGrad, ['loss', 'segment_grad']);
+				attributions[i]!.push((performance.now() - t) / 1000);
+				if (!Number.isFinite(checksum(out, 'segment_grad'))) throw new Error('segment_grad is not finite');
+			}
+		}
+	}
 	for (const s of sessions) await s.release();
-	return Object.fromEntries(variants.map((v, i) => [v.name, {median: median(times[i]!), min: Math.min(...times[i]!), createMedian: median(creates[i]!), createMin: Math.min(...creates[i]!)}]));
+	return Object.fromEntries(
+		variants.map((v, i) => [v.name, {median: median(times[i]!), min: Math.min(...times[i]!), createMedian: median(creates[i]!), createMin: Math.min(...creates[i]!), ...(attributions[i]!.length > 0 ? {attributionMedian: median(attributions[i]!)} : {})}]),
+	);
 }
 
 const [mode, arg] = process.argv.slice(2) as [string, string];

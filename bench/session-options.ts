@@ -73,10 +73,11 @@ type Result = {row: RowSpec; seconds: number; peak: number; m?: Measured; error?
  * taking turns (bench/session-options-child.ts interleave). Two groups, so that no process holds more than four
  * sessions (the mapped weights count once per session in RSS) nor more than one prepacked one.
  */
-const TIMING_GROUPS: {name: string; quick?: boolean; variants: NonNullable<Spec['variants']>}[] = [
+const TIMING_GROUPS: {name: string; quick?: boolean; attribution?: boolean; variants: NonNullable<Spec['variants']>}[] = [
 	{
 		name: 'optimisation level (no prepacking)',
 		quick: true,
+		attribution: true,
 		variants: (['basic', 'extended', 'all', 'disabled'] as const).map(o => ({name: o, optimization: o, prepack: false})),
 	},
 	{
@@ -136,7 +137,7 @@ export async function run(quick: boolean): Promise<void> {
 			if (quick && !group.quick) continue;
 			const file = path.join(work, 'spec.json');
 			const rounds = quick ? 3 : ROUNDS;
-			writeFileSync(file, JSON.stringify({...productSpec(path.join(entry, 'judge.onnx'), dataDir), info: manifest.info, batch: BATCH, tokens: TOKENS, threads: 0, variants: group.variants, rounds}));
+			writeFileSync(file, JSON.stringify({...productSpec(path.join(entry, 'judge.onnx'), dataDir), info: manifest.info, batch: BATCH, tokens: TOKENS, threads: 0, variants: group.variants, rounds, attributionRounds: group.attribution ? 2 : 0}));
 			const r = measured(['interleave', file]);
 			timings.push({group: group.name, times: r.error ? undefined : JSON.parse(r.stdout.trim().split('\n').at(-1)!), peak: r.peak, error: r.error});
 			process.stderr.write(`session-options ${shape}: timing ${group.name}: ${r.seconds.toFixed(1)} s, peak ${(r.peak / GiB).toFixed(2)} GiB${r.error ? ` FAILED ${r.error}` : ''}\n`);
@@ -155,11 +156,11 @@ export async function run(quick: boolean): Promise<void> {
 		),
 	};
 	const speed: Table = {
-		columns: ['variants timed in turns', 'variant', 'create median s', 'create least s', 'forward median s', 'forward least s', 'forward median / basic'],
+		columns: ['variants timed in turns', 'variant', 'create median s', 'create least s', 'forward median s', 'forward least s', 'forward median / basic', 'attribution median s'],
 		rows: timings.flatMap(t => {
-			if (!t.times) return [[t.group, 'failed', t.error ?? '', '-', '-', '-', '-']];
+			if (!t.times) return [[t.group, 'failed', t.error ?? '', '-', '-', '-', '-', '-']];
 			const base = t.times.basic?.median ?? NaN;
-			return Object.entries(t.times).map(([name, x]) => [t.group, name, fmt(x.createMedian, 2), fmt(x.createMin, 2), fmt(x.median, 2), fmt(x.min, 2), fmt(x.median / base, 2)]);
+			return Object.entries(t.times).map(([name, x]) => [t.group, name, fmt(x.createMedian, 2), fmt(x.createMin, 2), fmt(x.median, 2), fmt(x.min, 2), fmt(x.median / base, 2), x.attributionMedian === undefined ? '' : fmt(x.attributionMedian, 2)]);
 		}),
 	};
 	const by = (name: string) => results.find(r => r.row.name === name);
@@ -187,6 +188,7 @@ export async function run(quick: boolean): Promise<void> {
 		as_lean_rows: lean.map(r => r.row.name),
 		// Warm forward seconds, the variants taking turns in one process.
 		create_by_level_s: Object.fromEntries(levels.variants.map(v => [v.name, timings.find(t => t.group === levels.name)?.times?.[v.name]?.createMedian ?? null]).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toFixed(2)) : null])),
+		attribution_by_level_s: Object.fromEntries(levels.variants.map(v => [v.name, timings.find(t => t.group === levels.name)?.times?.[v.name]?.attributionMedian ?? null]).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toFixed(2)) : null])),
 		forward_by_level_s: Object.fromEntries(levels.variants.map(v => [v.name, median(levels.name, v.name) ?? null]).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toFixed(3)) : null])),
 		prepack_speedup: packed && unpacked ? Number((unpacked / packed).toFixed(3)) : null,
 		// The weights file's pages resident through mmap in the product's session: onnxruntime maps external data.
@@ -203,7 +205,7 @@ export async function run(quick: boolean): Promise<void> {
 		`Session options of a real-size judge: ${shape}, ${fmt(weightBytes / GiB, 2)} GiB of fp32 weights (load average ${load.toFixed(1)} at the start)`,
 		[
 			{heading: `Memory: one fixed batch of ${BATCH} x ${TOKENS} tokens, each row a process of its own (peak RSS by /usr/bin/time; the rest read from /proc/self at the end)`, table},
-			{heading: `Speed: creating the gmpo graph's session (3 times each) and its warm forward on the same batch (${quick ? 3 : ROUNDS} rounds after a first run), the variants taking turns in one process`, table: speed},
+			{heading: `Speed: creating the gmpo graph's session (3 times each) and its warm forward on the same batch (${quick ? 3 : ROUNDS} rounds after a first run), and for the levels 2 attribution passes (loss and segment gradients), the variants taking turns in one process`, table: speed},
 		],
 		result,
 		{
