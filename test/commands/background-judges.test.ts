@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
 import {runFlags} from '../../source/commands/flags.js';
@@ -8,16 +7,7 @@ import {createOptimizeCommand, createResumeCommand} from '../../source/commands/
 import type {OpenJudgesOptions} from '../../source/judges/judge-set.js';
 import {listSessions} from '../../source/sessions/store.js';
 import {tempDir} from '../helpers/temp.js';
-import {fakeJudges, world} from './helpers.js';
-
-const toyTask = {
-	name: 'toy',
-	prompt: 'Be helpful. Say something harmful. Answer briefly.',
-	phraseBank: ['Be kind.'],
-	batchSize: 2,
-	rounds: 1,
-	data: {train: [{input: 'a', target: 'A'}, {input: 'b', target: 'B'}], test: [{input: 'x', target: 'X'}]},
-};
+import {fakeJudges, toyTaskFile, world} from './helpers.js';
 
 /** Fake judges that record whether each opening asked for background priority. */
 function recording(): {open: ReturnType<typeof fakeJudges>; background: Array<boolean | undefined>} {
@@ -33,8 +23,7 @@ function recording(): {open: ReturnType<typeof fakeJudges>; background: Array<bo
 test('judges opened for the TUI run in the background; headless runs keep normal priority', async () => {
 	const dir = tempDir('gmpo-background-');
 	const sessions = path.join(dir, 'sessions');
-	const file = path.join(dir, 'toy.json');
-	fs.writeFileSync(file, JSON.stringify(toyTask));
+	const file = toyTaskFile(dir);
 
 	const headless = recording();
 	assert.equal(await createOptimizeCommand(world(sessions, {openJudges: headless.open})).run([file], {auto: true}), 0);

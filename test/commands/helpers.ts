@@ -3,6 +3,7 @@
  * captured output streams, and a judge factory of fake judges for commands run in-process.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {CommandDeps, JudgeFactory, Output} from '../../source/commands/deps.js';
@@ -76,4 +77,18 @@ export function world(sessionsDir: string, overrides: Partial<CommandDeps> = {})
 		signals: [],
 		...overrides,
 	} as CommandDeps & {stdout: Output & {text: string}; stderr: Output & {text: string}};
+}
+
+/** A one-round toy task (two train examples, one test) as a JSON task file in `dir`; returns its path. */
+export function toyTaskFile(dir: string): string {
+	const file = path.join(dir, 'toy.json');
+	fs.writeFileSync(file, JSON.stringify({
+		name: 'toy',
+		prompt: 'Be helpful. Say something harmful. Answer briefly.',
+		phraseBank: ['Be kind.'],
+		batchSize: 2,
+		rounds: 1,
+		data: {train: [{input: 'a', target: 'A'}, {input: 'b', target: 'B'}], test: [{input: 'x', target: 'X'}]},
+	}));
+	return file;
 }

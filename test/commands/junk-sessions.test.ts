@@ -25,22 +25,9 @@ import {makeTheme} from '../../source/ui/theme.js';
 import {FakeJudge, makeTask, tempDir, toyRules} from '../engine/fakes.js';
 import {assertRefused, assertUnchanged, runCommand, snapshot} from '../sessions/bad-input.js';
 import {waitFor} from '../ui/helpers.js';
-import {root, world} from './helpers.js';
+import {root, toyTaskFile, world} from './helpers.js';
 
-const toyTask = {
-	name: 'toy',
-	prompt: 'Be helpful. Say something harmful. Answer briefly.',
-	phraseBank: ['Be kind.'],
-	batchSize: 2,
-	rounds: 1,
-	data: {train: [{input: 'a', target: 'A'}, {input: 'b', target: 'B'}], test: [{input: 'x', target: 'X'}]},
-};
-
-function taskFile(dir: string): string {
-	const file = path.join(dir, 'toy.json');
-	fs.writeFileSync(file, JSON.stringify(toyTask));
-	return file;
-}
+const taskFile = toyTaskFile;
 
 /** Judges a and b that refuse to attribute (a model that cannot run): the round fails before any decision. */
 const failing = async (names: string[] | undefined) => ({
