@@ -80,7 +80,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
 		opening = run.catch(() => undefined);
 		return run;
 	};
-	// Frames at large terminal sizes cost a third of Ink's own assembly with this (ink-output.ts says why).
+	// Frames at large terminal sizes cost about a sixth of Ink's own assembly with this (ink-output.ts says why).
 	await installFastOutput();
 	const instance = render(
 		<ThemeContext.Provider value={options.theme}>

@@ -116,25 +116,20 @@ test('a server that never answers: cut off when the deadline passes, not retried
 	assert.deepEqual(clock.armed.map(d => d.fired), [true]);
 });
 
-test('a body that trickles forever: the deadline covers the body; cut off, not retried, the connection closed', {timeout: 60_000}, async () => {
-	const {generator, clock} = await generatorWithClock([{trickle: true}, {content: validReply}]);
-	server!.onBodyStarted = () => clock.fire();
-	const {notices, error} = await propose(generator);
-	oneLine(error, timedOut);
-	assert.equal(server!.received.length, 1);
-	assert.deepEqual(notices, []);
-	await hungUp(server!);
-});
-
-test('a body that stops half-way with the connection left open: cut off at the deadline, not retried', {timeout: 60_000}, async () => {
-	const {generator, clock} = await generatorWithClock([{stall: true}, {content: validReply}]);
-	server!.onBodyStarted = () => clock.fire();
-	const {notices, error} = await propose(generator);
-	oneLine(error, timedOut);
-	assert.equal(server!.received.length, 1);
-	assert.deepEqual(notices, []);
-	await hungUp(server!);
-});
+for (const [what, fault] of [
+	['a body that trickles forever: the deadline covers the body; cut off, not retried, the connection closed', {trickle: true}],
+	['a body that stops half-way with the connection left open: cut off at the deadline, not retried', {stall: true}],
+] as const) {
+	test(what, {timeout: 60_000}, async () => {
+		const {generator, clock} = await generatorWithClock([fault, {content: validReply}]);
+		server!.onBodyStarted = () => clock.fire();
+		const {notices, error} = await propose(generator);
+		oneLine(error, timedOut);
+		assert.equal(server!.received.length, 1);
+		assert.deepEqual(notices, []);
+		await hungUp(server!);
+	});
+}
 
 test('a connection that is accepted and never answered (not even HTTP): cut off at the deadline, not retried', {timeout: 60_000}, async () => {
 	const clock = manualClock();
